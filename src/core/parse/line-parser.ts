@@ -1,0 +1,104 @@
+/**
+ * Format detection and line parsing: learns a stream's format from its first lines (JSON lines,
+ * logfmt, or a text header shape) and turns each line into a LogRecord. A line that fits no format
+ * is still a record: its whole text is the message.
+ */
+import { readWithShape, scanHeader, type HeaderField, type HeaderParse } from './header.js';
+import type { LogRecord } from './record.js';
+import { parseJsonLine, parseLogfmtLine } from './structured.js';
+
+export type StreamFormat =
+  | { kind: 'json' }
+  | { kind: 'logfmt' }
+  | { kind: 'text'; signature: string; shape: HeaderField[] }
+  | { kind: 'bare' };
+
+/** How many leading lines are read to learn a format. */
+export const FORMAT_SAMPLE_LINES = 64;
+
+export interface ParsedLine {
+  record: LogRecord;
+  /** True when the line had the stream's header (or was a structured record). */
+  headerMatched: boolean;
+}
+
+/** Learns a stream's format from sample lines (blank lines are ignored). */
+export function detectFormat(sample: readonly string[], defaultYear: number): StreamFormat {
+  let json = 0;
+  let logfmt = 0;
+  let total = 0;
+  const signatures = new Map<string, { count: number; shape: HeaderField[] }>();
+  for (const line of sample) {
+    if (line.trim() === '') continue;
+    total++;
+    if (parseJsonLine(line, defaultYear)) {
+      json++;
+      continue;
+    }
+    if (parseLogfmtLine(line, defaultYear)) {
+      logfmt++;
+      continue;
+    }
+    const h = scanHeader(line, defaultYear);
+    const entry = signatures.get(h.signature);
+    if (entry) entry.count++;
+    else signatures.set(h.signature, { count: 1, shape: h.fields });
+  }
+  if (total === 0) return { kind: 'bare' };
+  if (json * 2 >= total) return { kind: 'json' };
+  if (logfmt * 2 >= total) return { kind: 'logfmt' };
+  let best: { signature: string; count: number; shape: HeaderField[] } | undefined;
+  for (const [signature, e] of signatures) {
+    // ties go to the longer header: it explains more of each line
+    if (!best || e.count > best.count || (e.count === best.count && e.shape.length > best.shape.length)) best = { signature, ...e };
+  }
+  if (!best || best.signature === '') return { kind: 'bare' };
+  return { kind: 'text', signature: best.signature, shape: best.shape };
+}
+
+function toRecord(line: string, h: HeaderParse): LogRecord {
+  const rec: LogRecord = { message: line.slice(h.messageStart).trimEnd() };
+  if (h.timestamp !== undefined) rec.timestamp = h.timestamp;
+  if (h.timestampText !== undefined) rec.timestampText = h.timestampText;
+  if (h.level) rec.level = h.level;
+  if (h.component !== undefined) rec.component = h.component;
+  if (h.pid !== undefined) rec.pid = h.pid;
+  if (h.host !== undefined) rec.host = h.host;
+  if (h.requestId !== undefined) rec.requestId = h.requestId;
+  if (h.thread !== undefined) rec.attributes = { thread: h.thread };
+  return rec;
+}
+
+export class LineParser {
+  constructor(
+    readonly format: StreamFormat,
+    private readonly defaultYear: number,
+  ) {}
+
+  parse(line: string): ParsedLine {
+    const f = this.format;
+    if (f.kind === 'bare') return { record: { message: line.trimEnd() }, headerMatched: false };
+    if (f.kind === 'json' || f.kind === 'logfmt') {
+      const rec = f.kind === 'json' ? parseJsonLine(line, this.defaultYear) : parseLogfmtLine(line, this.defaultYear);
+      if (rec) return { record: rec, headerMatched: true };
+      return this.parseText(line, undefined);
+    }
+    return this.parseText(line, f.shape);
+  }
+
+  private parseText(line: string, shape: HeaderField[] | undefined): ParsedLine {
+    if (shape) {
+      const h = readWithShape(line, shape, this.defaultYear);
+      if (h) return { record: toRecord(line, h), headerMatched: true };
+    }
+    // not the stream's shape: accept another header only when it starts with a timestamp
+    const g = scanHeader(line, this.defaultYear);
+    if (g.timestamp !== undefined || g.timestampText !== undefined) return { record: toRecord(line, g), headerMatched: true };
+    return { record: { message: line.trimEnd() }, headerMatched: false };
+  }
+}
+
+/** A parser for bare messages: no header detection at all. */
+export function messageOnlyParser(): LineParser {
+  return new LineParser({ kind: 'bare' }, 1970);
+}

@@ -1,0 +1,159 @@
+/**
+ * Masking: replaces the dynamic values of a message with `<*>` and keeps the originals as
+ * parameters, so that values never create templates.
+ *
+ * A message is split on white space into tokens. A token that is one whole value (URL, e-mail,
+ * UUID, MAC, IPv6, file path) becomes one `<*>`. Any other token is cut at structural punctuation
+ * (`=`, `:`, `,`, brackets, quotes, `#`, `|`, `;`) into runs, and each run holding a digit becomes
+ * `<*>`: `uid=0` → `uid=<*>`, `CPU#1` → `CPU#<*>`, `10.0.0.1:8080` → `<*>:<*>`,
+ * `blk_-1608999687919862906` → `<*>`. One scan per token, no overlapping masks by construction:
+ * each character belongs to exactly one run.
+ */
+export const WILDCARD = '<*>';
+
+export interface MaskedMessage {
+  /** Message tokens with values replaced; a token is `<*>`, or text that may contain `<*>`. */
+  tokens: string[];
+  /** The original text of each `<*>`, in order. */
+  params: string[];
+}
+
+const URL = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S+$/;
+const EMAIL = /^[^\s@()<>,;:"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const MAC = /^(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
+const IPV6 = /^\[?(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?\]?(?::\d{1,5})?$/;
+const PATH = /^(?:~?\/|\.{1,2}\/|[A-Za-z]:\\)[^\s]*$/;
+
+/** Characters that cut a token into runs (they stay in the template). */
+function isDelimiter(c: number): boolean {
+  switch (c) {
+    case 40: case 41: // ( )
+    case 91: case 93: // [ ]
+    case 123: case 125: // { }
+    case 60: case 62: // < >
+    case 61: // =
+    case 44: // ,
+    case 59: // ;
+    case 58: // :
+    case 34: case 39: // " '
+    case 35: // #
+    case 124: // |
+      return true;
+    default:
+      return false;
+  }
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isOpener = (c: number): boolean => c === 40 || c === 91 || c === 123 || c === 60 || c === 34 || c === 39;
+const isCloser = (c: number): boolean => c === 41 || c === 93 || c === 125 || c === 62 || c === 34 || c === 39 || c === 44 || c === 59 || c === 46 || c === 58 || c === 33 || c === 63;
+
+function countChar(s: string, code: number): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === code) n++;
+  return n;
+}
+
+/** Whether the token's core is one whole value. */
+function isWholeValue(core: string, hasDigit: boolean): boolean {
+  const c0 = core.charCodeAt(0);
+  if (c0 === 47 /* / */ || c0 === 126 /* ~ */ || c0 === 46 /* . */ || (core.length > 2 && core.charCodeAt(1) === 58 && core.charCodeAt(2) === 92)) {
+    // a path needs two separators, so `/10.0.0.1:80` (Java's address form) is read as address:port
+    if (PATH.test(core) && (countChar(core, 47) >= 2 || countChar(core, 92) >= 2)) return true;
+  }
+  if (core.includes('://')) return URL.test(core);
+  if (core.includes('@') && EMAIL.test(core)) return true;
+  if (!hasDigit) return false;
+  const len = core.length;
+  if (len === 36 && UUID.test(core)) return true;
+  if (len === 17 && MAC.test(core)) return true;
+  if (core.includes(':') && countChar(core, 58) >= 2 && IPV6.test(core)) return true;
+  return false;
+}
+
+/**
+ * Masks one token, appending parameters to `params`. Returns the token itself when it holds no
+ * value (the common case, with no allocation).
+ */
+export function maskToken(token: string, params: string[]): string {
+  let hasDigit = false;
+  let special = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (isDigit(c)) {
+      hasDigit = true;
+      break;
+    }
+    if (c === 47 || c === 64 || c === 92) special = true; // / @ \
+  }
+  if (!hasDigit && !special) return token;
+  // strip wrapping punctuation to find the token's core
+  let start = 0;
+  let end = token.length;
+  while (start < end && isOpener(token.charCodeAt(start))) start++;
+  while (end > start && isCloser(token.charCodeAt(end - 1))) end--;
+  if (end > start) {
+    const core = start === 0 && end === token.length ? token : token.slice(start, end);
+    if (isWholeValue(core, hasDigit)) {
+      params.push(core);
+      return token.slice(0, start) + WILDCARD + token.slice(end);
+    }
+  }
+  if (!hasDigit) return token;
+  // cut into runs at delimiters; every run with a digit is a value
+  let out = '';
+  let runStart = 0;
+  let runHasDigit = false;
+  let changed = false;
+  for (let i = 0; i <= token.length; i++) {
+    const c = i < token.length ? token.charCodeAt(i) : -1;
+    if (c === -1 || isDelimiter(c)) {
+      if (runHasDigit) {
+        params.push(token.slice(runStart, i));
+        out += WILDCARD;
+        changed = true;
+      } else out += token.slice(runStart, i);
+      if (c !== -1) out += token[i];
+      runStart = i + 1;
+      runHasDigit = false;
+    } else if (isDigit(c)) runHasDigit = true;
+  }
+  return changed ? out : token;
+}
+
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+
+/**
+ * Splits a message on white space and masks each token. With more than `maxTokens` tokens the rest
+ * of the message becomes one final `<*>` (so one huge line cannot blow up the miner).
+ */
+export function maskMessage(message: string, maxTokens = Infinity): MaskedMessage & { truncatedTokens: boolean } {
+  const tokens: string[] = [];
+  const params: string[] = [];
+  let truncatedTokens = false;
+  const n = message.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(message.charCodeAt(i))) i++;
+    if (i >= n) break;
+    if (tokens.length >= maxTokens - 1 && tokens.length >= 1) {
+      // keep the tail as one parameter
+      let j = n;
+      while (j > i && isSpace(message.charCodeAt(j - 1))) j--;
+      const tail = message.slice(i, j);
+      let k = i;
+      while (k < j && !isSpace(message.charCodeAt(k))) k++;
+      if (k < j) {
+        params.push(tail);
+        tokens.push(WILDCARD);
+        truncatedTokens = true;
+        break;
+      }
+    }
+    const s = i;
+    while (i < n && !isSpace(message.charCodeAt(i))) i++;
+    tokens.push(maskToken(message.slice(s, i), params));
+  }
+  return { tokens, params, truncatedTokens };
+}

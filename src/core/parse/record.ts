@@ -1,0 +1,58 @@
+/** The structured form of one log record, whatever format it arrived in. */
+export type Level = 'trace' | 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'fatal';
+
+export const LEVELS: readonly Level[] = ['trace', 'debug', 'info', 'notice', 'warn', 'error', 'fatal'];
+
+export interface LogRecord {
+  /** Epoch milliseconds (UTC when the line carries no zone), when a timestamp was found. */
+  timestamp?: number;
+  /** The timestamp exactly as written. */
+  timestampText?: string;
+  level?: Level;
+  /** Component, logger, service or process name. */
+  component?: string;
+  pid?: string;
+  host?: string;
+  /** Request, trace, session or block id used to tie lines together. */
+  requestId?: string;
+  /** The free-text part that templates are mined from. */
+  message: string;
+  /** Extra key/value fields (JSON and logfmt keys, thread names). */
+  attributes?: Record<string, string>;
+}
+
+const LEVEL_WORDS: Record<string, Level> = {
+  TRACE: 'trace', FINEST: 'trace', FINER: 'trace', VERBOSE: 'trace',
+  DEBUG: 'debug', FINE: 'debug', DBG: 'debug', CONFIG: 'debug',
+  INFO: 'info', INFORMATION: 'info', INF: 'info',
+  NOTICE: 'notice',
+  WARN: 'warn', WARNING: 'warn', WRN: 'warn',
+  ERROR: 'error', ERR: 'error', SEVERE: 'error', FAILURE: 'error',
+  CRIT: 'fatal', CRITICAL: 'fatal', FATAL: 'fatal', ALERT: 'fatal', EMERG: 'fatal', EMERGENCY: 'fatal', PANIC: 'fatal',
+};
+
+const LEVEL_LETTERS: Record<string, Level> = { V: 'trace', D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal', A: 'fatal' };
+
+/** A level from a word (any case) such as `WARNING` or `info`; undefined when it is not one. */
+export function levelFromWord(word: string): Level | undefined {
+  if (word.length < 3 || word.length > 11) return undefined;
+  return LEVEL_WORDS[word.toUpperCase()];
+}
+
+/** A level from an Android/glog style single letter (`E`, `W`, …). */
+export function levelFromLetter(letter: string): Level | undefined {
+  return letter.length === 1 ? LEVEL_LETTERS[letter] : undefined;
+}
+
+/** A level from a syslog severity number (0 emerg … 7 debug) or a pino/bunyan number (10 … 60). */
+export function levelFromNumber(n: number): Level | undefined {
+  if (n >= 10) {
+    if (n >= 60) return 'fatal';
+    if (n >= 50) return 'error';
+    if (n >= 40) return 'warn';
+    if (n >= 30) return 'info';
+    if (n >= 20) return 'debug';
+    return 'trace';
+  }
+  return (['fatal', 'fatal', 'fatal', 'error', 'warn', 'notice', 'info', 'debug'] as const)[n];
+}

@@ -1,0 +1,128 @@
+/** JSON lines and logfmt: records that carry their own field names. */
+import { levelFromNumber, levelFromWord, type LogRecord } from './record.js';
+import { parseTimestampValue } from './timestamp.js';
+
+const MESSAGE_KEYS = ['message', 'msg', 'log', 'text', '@message', 'body', 'event', 'short_message'];
+const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', '@l', 'severity_text', 'status'];
+const TIME_KEYS = ['timestamp', 'time', '@timestamp', 'ts', 't', '@t', 'datetime', 'date', 'eventTime'];
+const COMPONENT_KEYS = ['service', 'service.name', 'logger', 'logger_name', 'component', 'module', 'name', 'app', 'application', 'source', 'caller'];
+const HOST_KEYS = ['host', 'hostname', 'host.name', 'node'];
+const PID_KEYS = ['pid', 'process.pid'];
+const REQUEST_KEYS = ['request_id', 'requestId', 'req_id', 'reqId', 'trace_id', 'traceId', 'trace.id', 'correlation_id', 'correlationId', 'x-request-id', 'session_id', 'sessionId'];
+const MAX_ATTRIBUTES = 32;
+const MAX_ATTRIBUTE_CHARS = 256;
+
+/** Flattens nested objects to dotted keys (`{log:{level}}` → `log.level`), two levels deep. */
+function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}, depth = 0): Record<string, unknown> {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 2) flatten(v as Record<string, unknown>, key, out, depth + 1);
+    else out[key] = v;
+  }
+  return out;
+}
+
+function take(fields: Record<string, unknown>, keys: readonly string[], used: Set<string>): unknown {
+  for (const k of keys) {
+    const v = fields[k];
+    if (v !== undefined && v !== null && v !== '') {
+      used.add(k);
+      return v;
+    }
+  }
+  return undefined;
+}
+
+function asText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** Builds a record from named fields, whichever format they came from. */
+export function recordFromFields(fields: Record<string, unknown>, defaultYear: number, whole: string): LogRecord {
+  const used = new Set<string>();
+  const message = take(fields, MESSAGE_KEYS, used);
+  const levelValue = take(fields, LEVEL_KEYS, used);
+  const timeValue = take(fields, TIME_KEYS, used);
+  const component = take(fields, COMPONENT_KEYS, used);
+  const host = take(fields, HOST_KEYS, used);
+  const pid = take(fields, PID_KEYS, used);
+  const requestId = take(fields, REQUEST_KEYS, used);
+  const rec: LogRecord = { message: '' };
+  if (levelValue !== undefined) {
+    const level = typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue));
+    if (level) rec.level = level;
+    else used.delete(LEVEL_KEYS.find((k) => fields[k] === levelValue)!);
+  }
+  if (timeValue !== undefined) {
+    const ts = parseTimestampValue(timeValue, defaultYear);
+    if (ts !== undefined) {
+      rec.timestamp = ts;
+      rec.timestampText = asText(timeValue);
+    }
+  }
+  if (component !== undefined) rec.component = asText(component);
+  if (host !== undefined) rec.host = asText(host);
+  if (pid !== undefined) rec.pid = asText(pid);
+  if (requestId !== undefined) rec.requestId = asText(requestId);
+  const attributes: Record<string, string> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(fields)) {
+    if (used.has(k) || v === undefined || n >= MAX_ATTRIBUTES) continue;
+    attributes[k] = asText(v).slice(0, MAX_ATTRIBUTE_CHARS);
+    n++;
+  }
+  if (n > 0) rec.attributes = attributes;
+  if (message !== undefined) rec.message = asText(message);
+  else {
+    // no message key: the remaining fields are the message, so the record still mines to a template
+    const rest = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(' ');
+    rec.message = rest || whole;
+  }
+  return rec;
+}
+
+/** A JSON object line, or undefined when the line is not one. */
+export function parseJsonLine(line: string, defaultYear: number): LogRecord | undefined {
+  const s = line.trimStart();
+  if (s.charCodeAt(0) !== 123 /* { */ || s.trimEnd().charCodeAt(s.trimEnd().length - 1) !== 125) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return recordFromFields(flatten(value as Record<string, unknown>), defaultYear, line);
+}
+
+const LOGFMT_PAIR = /([A-Za-z_@][\w.@-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)/y;
+
+/** A logfmt line (`time=… level=info msg="…"`), or undefined when the line is not one. */
+export function parseLogfmtLine(line: string, defaultYear: number): LogRecord | undefined {
+  const fields: Record<string, unknown> = {};
+  let pos = 0;
+  while (pos < line.length && (line.charCodeAt(pos) === 32 || line.charCodeAt(pos) === 9)) pos++;
+  let pairs = 0;
+  while (pos < line.length) {
+    LOGFMT_PAIR.lastIndex = pos;
+    const m = LOGFMT_PAIR.exec(line);
+    if (!m) return undefined;
+    let v = m[2]!;
+    if (v.startsWith('"')) {
+      try {
+        v = JSON.parse(v) as string;
+      } catch {
+        v = v.slice(1, -1);
+      }
+    }
+    fields[m[1]!] = v;
+    pairs++;
+    pos = LOGFMT_PAIR.lastIndex;
+  }
+  if (pairs < 2) return undefined;
+  // a run of key=value words is logfmt only when it names at least one of the usual keys
+  const known = ['msg', 'message', 'level', 'lvl', 'time', 'ts', 'timestamp', 'severity'];
+  if (!known.some((k) => k in fields)) return undefined;
+  return recordFromFields(fields, defaultYear, line);
+}
