@@ -38,13 +38,10 @@ export type LimitReason = 'message_truncated' | 'tokens_truncated' | 'template_e
 
 interface Cluster {
   id: string;
-  /** Template slots: constant text, or `<*>` for a run of one or more values. */
+  /** Template slots: constant text, `<*>`, or text around `<*>` such as `uid=<*>`. */
   slots: string[];
-  /** Per slot: for `<*>` slots the number of tokens the value has always spanned, 0 when it varied. */
-  runs: number[];
   count: number;
   lastUsed: number;
-  bucket: string;
   alive: boolean;
   text: string;
 }
@@ -72,51 +69,117 @@ export interface MinerSnapshot {
   config: MinerConfig;
   tick: number;
   limits: Record<LimitReason, number>;
-  templates: { id: string; slots: string[]; runs: number[]; count: number; lastUsed: number }[];
+  templates: { id: string; slots: string[]; count: number; lastUsed: number }[];
 }
 
 export class SnapshotError extends Error {
   readonly code = 'VIGIL_MINER_BAD_SNAPSHOT';
 }
 
-interface Shape {
-  slots: string[];
-  runs: number[];
+/** Wrapping punctuation around a value: `(<*>)`, `<*>,`, `"<*>"`. */
+const OPENERS = '([{<"\'';
+const CLOSERS = ')]}>"\',;.:!?';
+
+/** Whether a token is one value with only punctuation around it, and which punctuation. */
+function valueWithPunct(token: string): { lead: string; trail: string } | undefined {
+  const at = token.indexOf(WILDCARD);
+  if (at < 0) return undefined;
+  for (let i = 0; i < at; i++) if (!OPENERS.includes(token[i]!)) return undefined;
+  for (let i = at + WILDCARD.length; i < token.length; i++) if (!CLOSERS.includes(token[i]!)) return undefined;
+  return { lead: token.slice(0, at), trail: token.slice(at + WILDCARD.length) };
 }
 
-/** Collapses runs of adjacent `<*>` tokens into one slot, remembering each run's length. */
-function toShape(tokens: readonly string[]): Shape {
+/**
+ * Joins adjacent values into one slot: `<*> <*>` → `<*>`, `<*> <*>"` → `<*>"` (a value that spans
+ * several tokens, such as a date and time or a quoted request line, is one variable).
+ */
+export function toSlots(tokens: readonly string[]): string[] {
   const slots: string[] = [];
-  const runs: number[] = [];
+  let prev: { lead: string; trail: string } | undefined;
   for (const t of tokens) {
-    if (t === WILDCARD && slots.length > 0 && slots[slots.length - 1] === WILDCARD) runs[runs.length - 1]!++;
-    else {
-      slots.push(t);
-      runs.push(t === WILDCARD ? 1 : 0);
+    const v = t.length <= 8 ? valueWithPunct(t) : undefined;
+    if (v && prev && prev.trail === '' && v.lead === '') {
+      slots[slots.length - 1] = prev.lead + WILDCARD + v.trail;
+      prev = { lead: prev.lead, trail: v.trail };
+      continue;
     }
+    slots.push(t);
+    prev = v;
   }
-  return { slots, runs };
+  return slots;
 }
 
-function bucketKey(slots: readonly string[]): string {
-  const first = slots[0] ?? '';
-  return `${slots.length}\u0000${first.includes(WILDCARD) ? WILDCARD : first}`;
+/** Letters only, once wildcards and punctuation around words are set aside. */
+function wordOf(token: string): string | undefined {
+  let word = '';
+  for (let k = 0; k < token.length; k++) {
+    const ch = token[k]!;
+    if (ch === '<' && token.startsWith(WILDCARD, k)) {
+      k += WILDCARD.length - 1;
+      continue;
+    }
+    const c = token.charCodeAt(k) | 32;
+    // `Inode-cache`, `Step_LSC`: compound words are words too
+    if ((c >= 97 && c <= 122) || ch === '-' || ch === '_') word += ch;
+    else if (!OPENERS.includes(ch) && !CLOSERS.includes(ch) && ch !== '=') return undefined;
+  }
+  return word === '' ? undefined : word;
 }
 
-function renderTemplate(slots: readonly string[], runs: readonly number[]): string {
-  let out = '';
-  for (let i = 0; i < slots.length; i++) {
-    if (i > 0) out += ' ';
-    const r = runs[i]!;
-    if (slots[i] === WILDCARD && r > 1) out += Array(r).fill(WILDCARD).join(' ');
-    else out += slots[i];
-  }
-  return out;
+const KEY_VALUE = /^[(["']?([A-Za-z][\w.-]*)[=:]/;
+
+const isBoundary = (ch: string): boolean => OPENERS.includes(ch) || CLOSERS.includes(ch) || ch === '=' || ch === '/' || ch === '@' || ch === '#';
+
+/**
+ * The slot two different tokens share: their common text up to a punctuation boundary on each side
+ * around one `<*>` (`rhost=<*>` and `rhost=example.org` → `rhost=<*>`; `()` and `(a)` → `(<*>)`),
+ * or a bare `<*>`.
+ */
+export function generaliseToken(a: string, b: string): string {
+  let p = 0;
+  const max = Math.min(a.length, b.length);
+  while (p < max && a[p] === b[p]) p++;
+  // cut the prefix back to just after a boundary character, and never inside a wildcard
+  while (p > 0 && !isBoundary(a[p - 1]!)) p--;
+  let q = 0;
+  while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
+  while (q > 0 && !isBoundary(a[a.length - q]!)) q--;
+  const prefix = a.slice(0, p);
+  const suffix = a.slice(a.length - q);
+  if (prefix.includes('<') || suffix.includes('>')) return WILDCARD;
+  return prefix + WILDCARD + suffix;
+}
+
+/** Whether a token fits a slot: equal, or the slot's text around its one `<*>`. */
+function fitsSlot(slot: string, token: string): boolean {
+  if (slot === token) return true;
+  if (slot === WILDCARD || token === WILDCARD) return false;
+  const at = slot.indexOf(WILDCARD);
+  if (at < 0 || slot.indexOf(WILDCARD, at + 1) >= 0) return false;
+  const suffix = slot.slice(at + WILDCARD.length);
+  return token.length >= at + suffix.length && token.startsWith(slot.slice(0, at)) && token.endsWith(suffix);
+}
+
+/**
+ * Whether two different tokens at one position name different events, so their lines must not
+ * share a template. Different plain words do ("VM Paused" / "VM Resumed", "onExtend:<*>" /
+ * "onStandStepChanged"); values, identifiers (`com.foo.Bar`, `host-a`, `yarn,curi`) and the values
+ * of one key (`user=root` / `user=news`) do not.
+ */
+export function conflicts(a: string, b: string): boolean {
+  const ka = KEY_VALUE.exec(a);
+  const kb = KEY_VALUE.exec(b);
+  if (ka && kb && ka[1] === kb[1]) return false;
+  const wa = wordOf(a);
+  if (wa === undefined) return false;
+  const wb = wordOf(b);
+  return wb !== undefined && wa !== wb;
 }
 
 export class TemplateMiner {
   readonly config: MinerConfig;
-  private readonly buckets = new Map<string, Cluster[]>();
+  /** Templates by slot count. */
+  private readonly buckets = new Map<number, Cluster[]>();
   private readonly byId = new Map<string, Cluster>();
   private readonly shapeCache = new Map<string, Cluster>();
   private tick = 0;
@@ -132,15 +195,14 @@ export class TemplateMiner {
 
   /** Mines one message: finds or creates its template and learns from it. */
   add(message: string): MineResult {
-    const { tokens, params, key } = this.prepare(message, true);
+    const { slots, params, key } = this.prepare(message, true);
     let cluster = this.lookup(key);
     let created = false;
-    const shape = toShape(tokens);
     if (!cluster) {
-      cluster = this.search(shape);
-      if (cluster) this.generalise(cluster, shape);
+      cluster = this.search(slots);
+      if (cluster) this.generalise(cluster, slots);
       else {
-        cluster = this.create(shape);
+        cluster = this.create(slots);
         created = true;
       }
       this.remember(key, cluster);
@@ -152,8 +214,8 @@ export class TemplateMiner {
 
   /** The template a message would join, without learning anything; undefined if it would be new. */
   match(message: string): MineResult | undefined {
-    const { tokens, params, key } = this.prepare(message, false);
-    const cluster = this.lookup(key) ?? this.search(toShape(tokens));
+    const { slots, params, key } = this.prepare(message, false);
+    const cluster = this.lookup(key) ?? this.search(slots);
     return cluster ? { templateId: cluster.id, template: cluster.text, params, created: false } : undefined;
   }
 
@@ -173,7 +235,7 @@ export class TemplateMiner {
       config: { ...this.config },
       tick: this.tick,
       limits: { ...this.limits },
-      templates: [...this.byId.values()].map((c) => ({ id: c.id, slots: [...c.slots], runs: [...c.runs], count: c.count, lastUsed: c.lastUsed })),
+      templates: [...this.byId.values()].map((c) => ({ id: c.id, slots: [...c.slots], count: c.count, lastUsed: c.lastUsed })),
     };
   }
 
@@ -186,16 +248,15 @@ export class TemplateMiner {
     miner.tick = Number(s.tick) || 0;
     Object.assign(miner.limits, s.limits ?? {});
     for (const t of s.templates) {
-      if (typeof t.id !== 'string' || !Array.isArray(t.slots) || !Array.isArray(t.runs) || t.slots.length !== t.runs.length) {
+      if (!t || typeof t.id !== 'string' || !Array.isArray(t.slots) || !t.slots.every((x) => typeof x === 'string') || !Number.isFinite(t.count)) {
         throw new SnapshotError(`malformed template in miner snapshot: ${JSON.stringify(t).slice(0, 120)}`);
       }
-      const c: Cluster = { id: t.id, slots: t.slots, runs: t.runs, count: t.count, lastUsed: t.lastUsed, bucket: bucketKey(t.slots), alive: true, text: renderTemplate(t.slots, t.runs) };
-      miner.insert(c);
+      miner.insert({ id: t.id, slots: [...t.slots], count: t.count, lastUsed: Number(t.lastUsed) || 0, alive: true, text: t.slots.join(' ') });
     }
     return miner;
   }
 
-  private prepare(message: string, counting: boolean): { tokens: string[]; params: string[]; key: string } {
+  private prepare(message: string, counting: boolean): { slots: string[]; params: string[]; key: string } {
     let msg = message;
     if (msg.length > this.config.maxMessageChars) {
       msg = msg.slice(0, this.config.maxMessageChars);
@@ -203,7 +264,8 @@ export class TemplateMiner {
     }
     const { tokens, params, truncatedTokens } = maskMessage(msg, this.config.maxTokens);
     if (truncatedTokens && counting) this.limits.tokens_truncated++;
-    return { tokens, params, key: tokens.join(' ') };
+    const slots = toSlots(tokens);
+    return { slots, params, key: slots.join(' ') };
   }
 
   private lookup(key: string): Cluster | undefined {
@@ -220,95 +282,67 @@ export class TemplateMiner {
     this.shapeCache.set(key, cluster);
   }
 
-  /** The most similar template of the same length and first token, if similar enough. */
-  private search(shape: Shape): Cluster | undefined {
-    const n = shape.slots.length;
-    const own = this.buckets.get(bucketKey(shape.slots));
-    const wild = shape.slots[0] !== undefined && !shape.slots[0].includes(WILDCARD) ? this.buckets.get(`${n}\u0000${WILDCARD}`) : undefined;
+  /**
+   * The most similar template with as many slots, if similar enough and compatible: no position
+   * may hold two different plain words.
+   */
+  private search(slots: readonly string[]): Cluster | undefined {
+    const n = slots.length;
+    const list = this.buckets.get(n);
+    if (!list) return undefined;
     let best: Cluster | undefined;
     let bestSim = -1;
     let bestExact = -1;
-    for (const list of [own, wild]) {
-      if (!list) continue;
-      for (const c of list) {
-        let same = 0;
-        let exact = 0;
-        for (let i = 0; i < n; i++) {
-          const t = c.slots[i]!;
-          if (t === shape.slots[i]) {
-            same++;
-            if (t !== WILDCARD) exact++;
-          }
-        }
-        const sim = n === 0 ? 1 : same / n;
-        if (sim > bestSim || (sim === bestSim && exact > bestExact)) {
-          best = c;
-          bestSim = sim;
-          bestExact = exact;
-        }
+    outer: for (const c of list) {
+      let same = 0;
+      let exact = 0;
+      for (let i = 0; i < n; i++) {
+        const t = c.slots[i]!;
+        const s = slots[i]!;
+        if (t === s) {
+          same++;
+          if (t !== WILDCARD) exact++;
+        } else if (fitsSlot(t, s)) same++;
+        else if (conflicts(t, s)) continue outer;
+      }
+      const sim = n === 0 ? 1 : same / n;
+      if (sim > bestSim || (sim === bestSim && exact > bestExact)) {
+        best = c;
+        bestSim = sim;
+        bestExact = exact;
       }
     }
     return best && bestSim >= this.config.similarityThreshold ? best : undefined;
   }
 
-  private generalise(c: Cluster, shape: Shape): void {
+  private generalise(c: Cluster, slots: readonly string[]): void {
     let changed = false;
     for (let i = 0; i < c.slots.length; i++) {
       const t = c.slots[i]!;
-      const s = shape.slots[i]!;
-      if (t !== s) {
-        if (t !== WILDCARD) {
-          c.slots[i] = WILDCARD;
-          // the template had one constant token here; a value run of another length means it varies
-          c.runs[i] = s === WILDCARD && shape.runs[i] !== 1 ? 0 : 1;
-          changed = true;
-        } else if (c.runs[i] !== 0 && c.runs[i] !== 1) {
-          c.runs[i] = 0;
-          changed = true;
-        }
-      } else if (t === WILDCARD && c.runs[i] !== 0 && c.runs[i] !== shape.runs[i]) {
-        c.runs[i] = 0;
+      const s = slots[i]!;
+      if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
+        c.slots[i] = generaliseToken(t, s);
         changed = true;
       }
     }
-    if (changed) {
-      c.text = renderTemplate(c.slots, c.runs);
-      const b = bucketKey(c.slots);
-      if (b !== c.bucket) {
-        this.unbucket(c);
-        c.bucket = b;
-        this.bucket(c);
-      }
-    }
+    if (changed) c.text = c.slots.join(' ');
   }
 
-  private create(shape: Shape): Cluster {
+  private create(slots: readonly string[]): Cluster {
     if (this.byId.size >= this.config.maxTemplates) this.evict();
-    const text = renderTemplate(shape.slots, shape.runs);
+    const text = slots.join(' ');
     let id = templateIdFor(text);
     for (let k = 2; this.byId.has(id); k++) id = `${templateIdFor(text)}-${k}`;
-    const c: Cluster = { id, slots: [...shape.slots], runs: [...shape.runs], count: 0, lastUsed: this.tick, bucket: bucketKey(shape.slots), alive: true, text };
+    const c: Cluster = { id, slots: [...slots], count: 0, lastUsed: this.tick, alive: true, text };
     this.insert(c);
     return c;
   }
 
   private insert(c: Cluster): void {
     this.byId.set(c.id, c);
-    this.bucket(c);
-  }
-
-  private bucket(c: Cluster): void {
-    const list = this.buckets.get(c.bucket);
+    const list = this.buckets.get(c.slots.length);
     if (list) list.push(c);
-    else this.buckets.set(c.bucket, [c]);
-  }
-
-  private unbucket(c: Cluster): void {
-    const list = this.buckets.get(c.bucket);
-    if (!list) return;
-    const i = list.indexOf(c);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.buckets.delete(c.bucket);
+    else this.buckets.set(c.slots.length, [c]);
   }
 
   /** Drops the least recently used tenth of the templates (one sort, amortised over many inserts). */
@@ -318,7 +352,8 @@ export class TemplateMiner {
     for (const c of all.slice(0, n)) {
       c.alive = false;
       this.byId.delete(c.id);
-      this.unbucket(c);
+      const list = this.buckets.get(c.slots.length)!;
+      list.splice(list.indexOf(c), 1);
       this.limits.template_evicted++;
     }
   }

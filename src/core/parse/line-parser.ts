@@ -69,6 +69,10 @@ function toRecord(line: string, h: HeaderParse): LogRecord {
   return rec;
 }
 
+function withoutTimestamps(fields: readonly HeaderField[]): string {
+  return fields.filter((f) => f.kind !== 'ts' && f.kind !== 'src').map((f) => f.kind).join(' ');
+}
+
 export class LineParser {
   constructor(
     readonly format: StreamFormat,
@@ -91,9 +95,12 @@ export class LineParser {
       const h = readWithShape(line, shape, this.defaultYear);
       if (h) return { record: toRecord(line, h), headerMatched: true };
     }
-    // not the stream's shape: accept another header only when it starts with a timestamp
+    // not the stream's shape: accept another header when it has a timestamp, or the stream's
+    // fields but for an unusual timestamp
     const g = scanHeader(line, this.defaultYear);
-    if (g.timestamp !== undefined || g.timestampText !== undefined) return { record: toRecord(line, g), headerMatched: true };
+    if (g.timestampText !== undefined || (shape && g.fields.length > 0 && withoutTimestamps(g.fields) === withoutTimestamps(shape))) {
+      return { record: toRecord(line, g), headerMatched: true };
+    }
     return { record: { message: line.trimEnd() }, headerMatched: false };
   }
 }

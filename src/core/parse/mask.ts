@@ -23,7 +23,10 @@ const EMAIL = /^[^\s@()<>,;:"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MAC = /^(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
 const IPV6 = /^\[?(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?\]?(?::\d{1,5})?$/;
+const IPV4_PORT = /^\/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$/;
 const PATH = /^(?:~?\/|\.{1,2}\/|[A-Za-z]:\\)[^\s]*$/;
+/** Times and dates: 12:34:56(.789), 2024-01-15, 2024-01-15T12:34:56Z, 15/Jan/2024:12:34:56 */
+const TIME_OR_DATE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T ]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{1,2}\/[A-Z][a-z]{2}\/\d{4}(?::\d{2}:\d{2}:\d{2})?)$/;
 
 /** Characters that cut a token into runs (they stay in the template). */
 function isDelimiter(c: number): boolean {
@@ -66,8 +69,10 @@ function isWholeValue(core: string, hasDigit: boolean): boolean {
   if (core.includes('@') && EMAIL.test(core)) return true;
   if (!hasDigit) return false;
   const len = core.length;
+  if (len >= 7 && len <= 22 && IPV4_PORT.test(core)) return true;
   if (len === 36 && UUID.test(core)) return true;
   if (len === 17 && MAC.test(core)) return true;
+  if (len >= 8 && TIME_OR_DATE.test(core)) return true;
   if (core.includes(':') && countChar(core, 58) >= 2 && IPV6.test(core)) return true;
   return false;
 }
@@ -122,6 +127,36 @@ export function maskToken(token: string, params: string[]): string {
   return changed ? out : token;
 }
 
+const DATE_WORDS = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+
+/**
+ * Month and weekday names beside a value are part of a date (`Sun Jul 3 23:16:09 2005`): they
+ * become values too, so a date written in words does not split a template.
+ */
+function maskDateWords(tokens: string[], params: string[]): void {
+  for (let i = 0; i < tokens.length; i++) {
+    if (!DATE_WORDS.has(tokens[i]!)) continue;
+    let j = i;
+    while (j < tokens.length && DATE_WORDS.has(tokens[j]!)) j++;
+    if (j < tokens.length && tokens[j]!.startsWith(WILDCARD)) {
+      // the names precede the value: insert their text as parameters before the value's
+      const before = countWildcards(tokens, i);
+      params.splice(before, 0, ...tokens.slice(i, j));
+      for (let k = i; k < j; k++) tokens[k] = WILDCARD;
+    }
+    i = j;
+  }
+}
+
+function countWildcards(tokens: readonly string[], end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const t = tokens[i]!;
+    for (let at = t.indexOf(WILDCARD); at >= 0; at = t.indexOf(WILDCARD, at + 3)) n++;
+  }
+  return n;
+}
+
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
 
 /**
@@ -132,6 +167,7 @@ export function maskMessage(message: string, maxTokens = Infinity): MaskedMessag
   const tokens: string[] = [];
   const params: string[] = [];
   let truncatedTokens = false;
+  let sawDateWord = false;
   const n = message.length;
   let i = 0;
   while (i < n) {
@@ -153,7 +189,10 @@ export function maskMessage(message: string, maxTokens = Infinity): MaskedMessag
     }
     const s = i;
     while (i < n && !isSpace(message.charCodeAt(i))) i++;
-    tokens.push(maskToken(message.slice(s, i), params));
+    const raw = message.slice(s, i);
+    if (raw.length === 3 && DATE_WORDS.has(raw)) sawDateWord = true;
+    tokens.push(maskToken(raw, params));
   }
+  if (sawDateWord) maskDateWords(tokens, params);
   return { tokens, params, truncatedTokens };
 }
