@@ -23,6 +23,8 @@ const EMAIL = /^[^\s@()<>,;:"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MAC = /^(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
 const IPV6 = /^\[?(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?\]?(?::\d{1,5})?$/;
+/** host:port and host/ip:port endpoints (`node-1.example.org:8030`, `host/10.0.0.1:8030`). */
+const HOST_PORT = /^[A-Za-z0-9][\w.-]*(?:\/[\w.-]+)?:\d{1,5}$/;
 const IPV4_PORT = /^\/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$/;
 const PATH = /^(?:~?\/|\.{1,2}\/|[A-Za-z]:\\)[^\s]*$/;
 /** Times and dates: 12:34:56(.789), 2024-01-15, 2024-01-15T12:34:56Z, 15/Jan/2024:12:34:56 */
@@ -49,6 +51,9 @@ function isDelimiter(c: number): boolean {
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** true/false/null are values, like numbers: `ready=true` and `ready=false` are one template. */
+const LITERALS = new Set(['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', 'nil', 'None', 'undefined']);
 const isOpener = (c: number): boolean => c === 40 || c === 91 || c === 123 || c === 60 || c === 34 || c === 39;
 const isCloser = (c: number): boolean => c === 41 || c === 93 || c === 125 || c === 62 || c === 34 || c === 39 || c === 44 || c === 59 || c === 46 || c === 58 || c === 33 || c === 63;
 
@@ -58,12 +63,17 @@ function countChar(s: string, code: number): number {
   return n;
 }
 
+/** Whether a token may hold true/false/null between delimiters (cheap pre-check). */
+function hasLiteral(token: string): boolean {
+  return token.length >= 5 && (token.includes('true') || token.includes('false') || token.includes('null') || token.includes('True') || token.includes('False') || token.includes('None'));
+}
+
 /** Whether the token's core is one whole value. */
 function isWholeValue(core: string, hasDigit: boolean): boolean {
   const c0 = core.charCodeAt(0);
   if (c0 === 47 /* / */ || c0 === 126 /* ~ */ || c0 === 46 /* . */ || (core.length > 2 && core.charCodeAt(1) === 58 && core.charCodeAt(2) === 92)) {
-    // a path needs two separators, so `/10.0.0.1:80` (Java's address form) is read as address:port
-    if (PATH.test(core) && (countChar(core, 47) >= 2 || countChar(core, 92) >= 2)) return true;
+    // `/10.0.0.1:80` is Java's address form, not a path
+    if (PATH.test(core) && core.length >= 2 && !isDigit(core.charCodeAt(1)) && (core.charCodeAt(1) !== 47 || core.length > 2)) return true;
   }
   if (core.includes('://')) return URL.test(core);
   if (core.includes('@') && EMAIL.test(core)) return true;
@@ -73,6 +83,7 @@ function isWholeValue(core: string, hasDigit: boolean): boolean {
   if (len === 36 && UUID.test(core)) return true;
   if (len === 17 && MAC.test(core)) return true;
   if (len >= 8 && TIME_OR_DATE.test(core)) return true;
+  if (core.includes(':') && (core.includes('.') || core.includes('/')) && HOST_PORT.test(core)) return true;
   if (core.includes(':') && countChar(core, 58) >= 2 && IPV6.test(core)) return true;
   return false;
 }
@@ -92,7 +103,14 @@ export function maskToken(token: string, params: string[]): string {
     }
     if (c === 47 || c === 64 || c === 92) special = true; // / @ \
   }
-  if (!hasDigit && !special) return token;
+  if (!hasDigit && !special) {
+    if (token.length <= 11 && LITERALS.has(token)) {
+      params.push(token);
+      return WILDCARD;
+    }
+    // a literal inside punctuation (`ready=true,`, `(null)`) is cut out below
+    if (!hasLiteral(token)) return token;
+  }
   // strip wrapping punctuation to find the token's core
   let start = 0;
   let end = token.length;
@@ -105,8 +123,7 @@ export function maskToken(token: string, params: string[]): string {
       return token.slice(0, start) + WILDCARD + token.slice(end);
     }
   }
-  if (!hasDigit) return token;
-  // cut into runs at delimiters; every run with a digit is a value
+  // cut into runs at delimiters; every run with a digit, and every literal, is a value
   let out = '';
   let runStart = 0;
   let runHasDigit = false;
@@ -114,7 +131,7 @@ export function maskToken(token: string, params: string[]): string {
   for (let i = 0; i <= token.length; i++) {
     const c = i < token.length ? token.charCodeAt(i) : -1;
     if (c === -1 || isDelimiter(c)) {
-      if (runHasDigit) {
+      if (runHasDigit || (i - runStart <= 9 && i - runStart >= 3 && LITERALS.has(token.slice(runStart, i)))) {
         params.push(token.slice(runStart, i));
         out += WILDCARD;
         changed = true;
