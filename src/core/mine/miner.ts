@@ -40,6 +40,7 @@ interface Cluster {
   id: string;
   /** Template slots: constant text, `<*>`, or text around `<*>` such as `uid=<*>`. */
   slots: string[];
+  runs: number[];
   count: number;
   lastUsed: number;
   alive: boolean;
@@ -69,7 +70,7 @@ export interface MinerSnapshot {
   config: MinerConfig;
   tick: number;
   limits: Record<LimitReason, number>;
-  templates: { id: string; slots: string[]; count: number; lastUsed: number }[];
+  templates: { id: string; slots: string[]; runs: number[]; count: number; lastUsed: number }[];
 }
 
 export class SnapshotError extends Error {
@@ -89,24 +90,45 @@ function valueWithPunct(token: string): { lead: string; trail: string } | undefi
   return { lead: token.slice(0, at), trail: token.slice(at + WILDCARD.length) };
 }
 
+interface Slots {
+  slots: string[];
+  /** Per slot: how many plain `<*>` tokens it joined (render that many), or 0 to render one. */
+  runs: number[];
+}
+
 /**
- * Joins adjacent values into one slot: `<*> <*>` → `<*>`, `<*> <*>"` → `<*>"` (a value that spans
- * several tokens, such as a date and time or a quoted request line, is one variable).
+ * Joins adjacent values into one slot: `<*> <*>` → `<*>`, `<*> <*>"` → `<*>"`, so a value spanning
+ * a varying number of tokens (a date and time, a name with spaces) never splits a template. The
+ * run length is kept: a slot that always held N plain values is written as N `<*>`.
  */
-export function toSlots(tokens: readonly string[]): string[] {
+export function toSlots(tokens: readonly string[]): Slots {
   const slots: string[] = [];
+  const runs: number[] = [];
   let prev: { lead: string; trail: string } | undefined;
   for (const t of tokens) {
     const v = t.length <= 8 ? valueWithPunct(t) : undefined;
     if (v && prev && prev.trail === '' && v.lead === '') {
-      slots[slots.length - 1] = prev.lead + WILDCARD + v.trail;
+      const last = slots.length - 1;
+      slots[last] = prev.lead + WILDCARD + v.trail;
+      runs[last] = prev.lead === '' && v.trail === '' && runs[last]! > 0 ? runs[last]! + 1 : 0;
       prev = { lead: prev.lead, trail: v.trail };
       continue;
     }
     slots.push(t);
+    runs.push(1);
     prev = v;
   }
-  return slots;
+  return { slots, runs };
+}
+
+function render(slots: readonly string[], runs: readonly number[]): string {
+  let out = '';
+  for (let i = 0; i < slots.length; i++) {
+    if (i > 0) out += ' ';
+    const r = runs[i]!;
+    out += r > 1 && slots[i] === WILDCARD ? WILDCARD + ` ${WILDCARD}`.repeat(r - 1) : slots[i];
+  }
+  return out;
 }
 
 /** Letters only, once wildcards and punctuation around words are set aside. */
@@ -199,7 +221,7 @@ export class TemplateMiner {
     let cluster = this.lookup(key);
     let created = false;
     if (!cluster) {
-      cluster = this.search(slots);
+      cluster = this.search(slots.slots);
       if (cluster) this.generalise(cluster, slots);
       else {
         cluster = this.create(slots);
@@ -215,7 +237,7 @@ export class TemplateMiner {
   /** The template a message would join, without learning anything; undefined if it would be new. */
   match(message: string): MineResult | undefined {
     const { slots, params, key } = this.prepare(message, false);
-    const cluster = this.lookup(key) ?? this.search(slots);
+    const cluster = this.lookup(key) ?? this.search(slots.slots);
     return cluster ? { templateId: cluster.id, template: cluster.text, params, created: false } : undefined;
   }
 
@@ -235,7 +257,7 @@ export class TemplateMiner {
       config: { ...this.config },
       tick: this.tick,
       limits: { ...this.limits },
-      templates: [...this.byId.values()].map((c) => ({ id: c.id, slots: [...c.slots], count: c.count, lastUsed: c.lastUsed })),
+      templates: [...this.byId.values()].map((c) => ({ id: c.id, slots: [...c.slots], runs: [...c.runs], count: c.count, lastUsed: c.lastUsed })),
     };
   }
 
@@ -248,15 +270,16 @@ export class TemplateMiner {
     miner.tick = Number(s.tick) || 0;
     Object.assign(miner.limits, s.limits ?? {});
     for (const t of s.templates) {
-      if (!t || typeof t.id !== 'string' || !Array.isArray(t.slots) || !t.slots.every((x) => typeof x === 'string') || !Number.isFinite(t.count)) {
+      if (!t || typeof t.id !== 'string' || !Array.isArray(t.slots) || !t.slots.every((x) => typeof x === 'string')
+        || !Array.isArray(t.runs) || t.runs.length !== t.slots.length || !Number.isFinite(t.count)) {
         throw new SnapshotError(`malformed template in miner snapshot: ${JSON.stringify(t).slice(0, 120)}`);
       }
-      miner.insert({ id: t.id, slots: [...t.slots], count: t.count, lastUsed: Number(t.lastUsed) || 0, alive: true, text: t.slots.join(' ') });
+      miner.insert({ id: t.id, slots: [...t.slots], runs: [...t.runs], count: t.count, lastUsed: Number(t.lastUsed) || 0, alive: true, text: render(t.slots, t.runs) });
     }
     return miner;
   }
 
-  private prepare(message: string, counting: boolean): { slots: string[]; params: string[]; key: string } {
+  private prepare(message: string, counting: boolean): { slots: Slots; params: string[]; key: string } {
     let msg = message;
     if (msg.length > this.config.maxMessageChars) {
       msg = msg.slice(0, this.config.maxMessageChars);
@@ -264,8 +287,8 @@ export class TemplateMiner {
     }
     const { tokens, params, truncatedTokens } = maskMessage(msg, this.config.maxTokens);
     if (truncatedTokens && counting) this.limits.tokens_truncated++;
-    const slots = toSlots(tokens);
-    return { slots, params, key: slots.join(' ') };
+    // the key keeps every token, so a cached shape also has the same run lengths
+    return { slots: toSlots(tokens), params, key: tokens.join(' ') };
   }
 
   private lookup(key: string): Cluster | undefined {
@@ -315,25 +338,30 @@ export class TemplateMiner {
     return best && bestSim >= this.config.similarityThreshold ? best : undefined;
   }
 
-  private generalise(c: Cluster, slots: readonly string[]): void {
+  private generalise(c: Cluster, line: Slots): void {
     let changed = false;
     for (let i = 0; i < c.slots.length; i++) {
       const t = c.slots[i]!;
-      const s = slots[i]!;
+      const s = line.slots[i]!;
       if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
         c.slots[i] = generaliseToken(t, s);
+        // the template held one token here; a run of another length means the count varies
+        c.runs[i] = line.runs[i] === 1 ? 1 : 0;
+        changed = true;
+      } else if (c.runs[i] !== line.runs[i] && c.runs[i] !== 0) {
+        c.runs[i] = 0;
         changed = true;
       }
     }
-    if (changed) c.text = c.slots.join(' ');
+    if (changed) c.text = render(c.slots, c.runs);
   }
 
-  private create(slots: readonly string[]): Cluster {
+  private create(line: Slots): Cluster {
     if (this.byId.size >= this.config.maxTemplates) this.evict();
-    const text = slots.join(' ');
+    const text = render(line.slots, line.runs);
     let id = templateIdFor(text);
     for (let k = 2; this.byId.has(id); k++) id = `${templateIdFor(text)}-${k}`;
-    const c: Cluster = { id, slots: [...slots], count: 0, lastUsed: this.tick, alive: true, text };
+    const c: Cluster = { id, slots: [...line.slots], runs: [...line.runs], count: 0, lastUsed: this.tick, alive: true, text };
     this.insert(c);
     return c;
   }

@@ -147,21 +147,25 @@ export function maskToken(token: string, params: string[]): string {
 const DATE_WORDS = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
 
 /**
- * Month and weekday names beside a value are part of a date (`Sun Jul 3 23:16:09 2005`): they
- * become values too, so a date written in words does not split a template.
+ * Month and weekday names before values are part of a date (`Sun Jul 3 23:16:09 2005`): the names
+ * and the values that follow become one value, so a date written in words is one variable and
+ * never splits a template.
  */
 function maskDateWords(tokens: string[], params: string[]): void {
   for (let i = 0; i < tokens.length; i++) {
     if (!DATE_WORDS.has(tokens[i]!)) continue;
     let j = i;
     while (j < tokens.length && DATE_WORDS.has(tokens[j]!)) j++;
-    if (j < tokens.length && tokens[j]!.startsWith(WILDCARD)) {
-      // the names precede the value: insert their text as parameters before the value's
-      const before = countWildcards(tokens, i);
-      params.splice(before, 0, ...tokens.slice(i, j));
-      for (let k = i; k < j; k++) tokens[k] = WILDCARD;
+    let k = j;
+    while (k < tokens.length && tokens[k] === WILDCARD) k++;
+    if (k === j) {
+      i = j;
+      continue;
     }
-    i = j;
+    const at = countWildcards(tokens, i);
+    const text = [...tokens.slice(i, j), ...params.slice(at, at + (k - j))].join(' ');
+    params.splice(at, k - j, text);
+    tokens.splice(i, k - i, WILDCARD);
   }
 }
 
