@@ -163,9 +163,9 @@ export function generaliseToken(a: string, b: string): string {
   while (p < max && a[p] === b[p]) p++;
   // cut the prefix back to just after a boundary character, and never inside a wildcard
   while (p > 0 && !isBoundary(a[p - 1]!)) p--;
+  // the suffix is closing punctuation only: `(<*>)`, `"<*>",` (not `<*>.example.org`)
   let q = 0;
-  while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
-  while (q > 0 && !isBoundary(a[a.length - q]!)) q--;
+  while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q] && CLOSERS.includes(a[a.length - 1 - q]!)) q++;
   const prefix = a.slice(0, p);
   const suffix = a.slice(a.length - q);
   if (prefix.includes('<') || suffix.includes('>')) return WILDCARD;
@@ -182,16 +182,23 @@ function fitsSlot(slot: string, token: string): boolean {
   return token.length >= at + suffix.length && token.startsWith(slot.slice(0, at)) && token.endsWith(suffix);
 }
 
+/** Whether both tokens are `key=value` (or `key:value`) with the same key: its constant part. */
+function sameKey(a: string, b: string): boolean {
+  const ka = KEY_VALUE.exec(a);
+  if (!ka) return false;
+  const kb = KEY_VALUE.exec(b);
+  return kb !== null && ka[1] === kb[1];
+}
+
 /**
  * Whether two different tokens at one position name different events, so their lines must not
- * share a template. Different plain words do ("VM Paused" / "VM Resumed", "onExtend:<*>" /
- * "onStandStepChanged"); values, identifiers (`com.foo.Bar`, `host-a`, `yarn,curi`) and the values
- * of one key (`user=root` / `user=news`) do not.
+ * share a template. Different words do ("VM Paused" / "VM Resumed", "onExtend:<*>" /
+ * "onStandStepChanged"), and so do dotted or hyphenated names, which in logs more often name a
+ * different thing (`mapred.job.id` / `mapred.task.id`) than hold a value. Values (masked), a value
+ * against a word, and the values of one key (`user=root` / `user=news`) do not.
  */
 export function conflicts(a: string, b: string): boolean {
-  const ka = KEY_VALUE.exec(a);
-  const kb = KEY_VALUE.exec(b);
-  if (ka && kb && ka[1] === kb[1]) return false;
+  if (sameKey(a, b)) return false;
   const wa = wordOf(a);
   if (wa === undefined) return false;
   const wb = wordOf(b);
@@ -325,7 +332,7 @@ export class TemplateMiner {
         if (t === s) {
           same++;
           if (t !== WILDCARD) exact++;
-        } else if (fitsSlot(t, s)) same++;
+        } else if (fitsSlot(t, s) || sameKey(t, s)) same++;
         else if (conflicts(t, s)) continue outer;
       }
       const sim = n === 0 ? 1 : same / n;

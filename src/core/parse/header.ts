@@ -8,7 +8,7 @@
  * is learned from its first lines and every later line is read with that exact shape.
  */
 import { levelFromLetter, levelFromWord, type Level } from './record.js';
-import { matchTimestamp } from './timestamp.js';
+import { matchTimestamp, type TimestampMatch } from './timestamp.js';
 
 export type FieldKind = 'src' | 'ts' | 'sep' | 'level' | 'num' | 'bracket' | 'host' | 'comp' | 'compColon' | 'field';
 
@@ -77,6 +77,18 @@ const HOSTNAME = /^[A-Za-z0-9][\w.-]*$/;
 const PURE_NUMBER = /^\d{1,10}$/;
 const REQUEST_ID = /(?:req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32}\b|\b[0-9a-f]{16}\b)/i;
 
+/**
+ * A timestamp starting at `pos`, bare or wrapped in brackets (`[2024-01-15 14:23:45]`,
+ * `[Sun Dec 04 04:47:44 2005]`); `end` is then past the `]`.
+ */
+function timestampAt(line: string, pos: number, defaultYear: number, kind?: string): TimestampMatch | undefined {
+  const ts = matchTimestamp(line, pos, defaultYear, kind);
+  if (ts || line.charCodeAt(pos) !== 91 /* [ */) return ts;
+  const inner = matchTimestamp(line, pos + 1, defaultYear, kind);
+  if (!inner || line.charCodeAt(inner.end) !== 93 /* ] */) return undefined;
+  return { ...inner, end: inner.end + 1 };
+}
+
 function levelOf(token: string): Level | undefined {
   let core = token;
   const first = core.charCodeAt(0);
@@ -101,7 +113,7 @@ function readField(line: string, pos: number, st: ScanState, defaultYear: number
   // timestamps
   if (want === undefined || want === 'ts') {
     if (want === 'ts' || !st.sawTimestamp) {
-      const ts = matchTimestamp(line, pos, defaultYear, expect?.sub);
+      const ts = timestampAt(line, pos, defaultYear, expect?.sub);
       if (ts && (ts.end >= line.length || !isDigit(line.charCodeAt(ts.end)))) {
         st.out.timestamp ??= ts.epochMs;
         st.out.timestampText ??= ts.text;
@@ -210,11 +222,11 @@ export function scanHeader(line: string, defaultYear: number): HeaderParse {
   const st = freshState();
   let pos = skipSpaces(line, 0);
   // a source token (file name, host) before the timestamp
-  if (!matchTimestamp(line, pos, defaultYear)) {
+  if (!timestampAt(line, pos, defaultYear)) {
     const end = tokenEnd(line, pos);
     if (end - pos <= MAX_SOURCE_TOKEN && end < line.length) {
       const next = skipSpaces(line, end);
-      const ts = next > end ? matchTimestamp(line, next, defaultYear) : undefined;
+      const ts = next > end ? timestampAt(line, next, defaultYear) : undefined;
       if (ts && ts.kind !== 'epoch' && ts.kind !== 'time') {
         st.out.fields.push({ kind: 'src' });
         st.out.host = line.slice(pos, end);

@@ -62,8 +62,9 @@ const SHAPES: Shape[] = [
   {
     // Sun Dec 04 04:47:44 2005 (ctime), Mon, 15 Jan 2024 14:23:45 GMT (RFC 1123)
     kind: 'ctime',
-    re: new RegExp(`${DOW} (?:${MON} +(\\d{1,2})|(\\d{1,2}) ${MON}) ${HMS}(?: (\\d{4}))?${ZONE}(?: (\\d{4}))?`, 'y'),
-    toEpoch: (m, y) => utc(+(m[10] ?? m[11] ?? y), MONTHS[(m[1] ?? m[4])!.slice(0, 3).toLowerCase()]!, +(m[2] ?? m[3])!, m[5], m[6], m[7], m[8], m[9]),
+    // groups: 1 month, 2 day | 3 day, 4 month, 5 year (RFC 1123); 6-9 time; 10 year; 11 zone; 12 year
+    re: new RegExp(`${DOW} (?:${MON} +(\\d{1,2})|(\\d{1,2}) ${MON}(?: (\\d{4}))?) ${HMS}(?: (\\d{4}))?${ZONE}(?: (\\d{4}))?`, 'y'),
+    toEpoch: (m, y) => utc(+(m[5] ?? m[10] ?? m[12] ?? y), MONTHS[(m[1] ?? m[4])!.slice(0, 3).toLowerCase()]!, +(m[2] ?? m[3])!, m[6], m[7], m[8], m[9], m[11]),
   },
   {
     // Jun 14 15:16:01 (syslog), optionally with a year: Jun 14 2024 15:16:01
