@@ -224,10 +224,11 @@ export class TemplateMiner {
 
   /** Mines one message: finds or creates its template and learns from it. */
   add(message: string): MineResult {
-    const { slots, params, key } = this.prepare(message, true);
+    const { tokens, params, key } = this.prepare(message, true);
     let cluster = this.lookup(key);
     let created = false;
     if (!cluster) {
+      const slots = toSlots(tokens);
       cluster = this.search(slots.slots);
       if (cluster) this.generalise(cluster, slots);
       else {
@@ -243,8 +244,8 @@ export class TemplateMiner {
 
   /** The template a message would join, without learning anything; undefined if it would be new. */
   match(message: string): MineResult | undefined {
-    const { slots, params, key } = this.prepare(message, false);
-    const cluster = this.lookup(key) ?? this.search(slots.slots);
+    const { tokens, params, key } = this.prepare(message, false);
+    const cluster = this.lookup(key) ?? this.search(toSlots(tokens).slots);
     return cluster ? { templateId: cluster.id, template: cluster.text, params, created: false } : undefined;
   }
 
@@ -286,7 +287,7 @@ export class TemplateMiner {
     return miner;
   }
 
-  private prepare(message: string, counting: boolean): { slots: Slots; params: string[]; key: string } {
+  private prepare(message: string, counting: boolean): { tokens: string[]; params: string[]; key: string } {
     let msg = message;
     if (msg.length > this.config.maxMessageChars) {
       msg = msg.slice(0, this.config.maxMessageChars);
@@ -295,7 +296,7 @@ export class TemplateMiner {
     const { tokens, params, truncatedTokens } = maskMessage(msg, this.config.maxTokens);
     if (truncatedTokens && counting) this.limits.tokens_truncated++;
     // the key keeps every token, so a cached shape also has the same run lengths
-    return { slots: toSlots(tokens), params, key: tokens.join(' ') };
+    return { tokens, params, key: tokens.join(' ') };
   }
 
   private lookup(key: string): Cluster | undefined {

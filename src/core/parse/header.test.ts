@@ -94,6 +94,13 @@ describe('scanHeader', () => {
     expect(scanHeader('E something broke', YEAR)).toMatchObject({ signature: '', messageStart: 0 });
   });
 
+  it('reads a level word before the timestamp as the level, not as a source token', () => {
+    expect(scanHeader(' INFO 2024-01-15 14:23:45 started', YEAR)).toMatchObject({ signature: 'level ts:iso', level: 'info', timestamp: 1705328625000 });
+    const h = scanHeader('[ERROR] 2024-01-15 14:23:45 failed', YEAR);
+    expect(h).toMatchObject({ signature: 'level ts:iso', level: 'error' });
+    expect(h.host).toBeUndefined();
+  });
+
   it('takes a leading epoch timestamp as the timestamp', () => {
     const h = scanHeader('1718376961 INFO server started', YEAR);
     expect(h).toMatchObject({ signature: 'ts:epoch level', timestamp: 1718376961000, level: 'info' });

@@ -221,10 +221,10 @@ function finish(line: string, st: ScanState, pos: number): HeaderParse {
 export function scanHeader(line: string, defaultYear: number): HeaderParse {
   const st = freshState();
   let pos = skipSpaces(line, 0);
-  // a source token (file name, host) before the timestamp
+  // a source token (file name, host) before the timestamp; a level word there is a level
   if (!timestampAt(line, pos, defaultYear)) {
     const end = tokenEnd(line, pos);
-    if (end - pos <= MAX_SOURCE_TOKEN && end < line.length) {
+    if (end - pos <= MAX_SOURCE_TOKEN && end < line.length && !levelOf(line.slice(pos, end))) {
       const next = skipSpaces(line, end);
       const ts = next > end ? timestampAt(line, next, defaultYear) : undefined;
       if (ts && ts.kind !== 'epoch' && ts.kind !== 'time') {

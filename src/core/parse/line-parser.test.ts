@@ -279,6 +279,22 @@ describe('learning a stream shape', () => {
     });
   });
 
+  it('learns the header from a sample dominated by indented stack-trace lines', () => {
+    const sample = [
+      '2024-01-15 14:23:45,123 ERROR [main] org.foo.Db: Query failed',
+      'java.lang.IllegalStateException: connection closed',
+      ...Array.from({ length: 20 }, (_, i) => `\tat org.foo.Db.f${i}(Db.java:${i})`),
+      '2024-01-15 14:23:46,001 INFO [main] org.foo.App: Retrying',
+      'Traceback (most recent call last):',
+      '  File "x.py", line 3, in f',
+    ];
+    expect(detectFormat(sample, YEAR)).toMatchObject({ kind: 'text', signature: 'ts:iso level bracket compColon' });
+  });
+
+  it('does not let indented lines outvote JSON lines', () => {
+    expect(detectFormat(['{"msg":"crash"}', '    at handler (/srv/app.js:10:5)', '    at run (/srv/app.js:20:5)', '{"msg":"ok"}'], YEAR)).toEqual({ kind: 'json' });
+  });
+
   it('ignores blank lines when counting shapes', () => {
     expect(detectFormat(['', '', '', '2024-01-15 14:23:45 INFO a', '2024-01-15 14:23:46 INFO b'], YEAR)).toMatchObject({ kind: 'text', signature: 'ts:iso level' });
   });

@@ -22,7 +22,9 @@ export interface ParsedLine {
   headerMatched: boolean;
 }
 
-/** Learns a stream's format from sample lines (blank lines are ignored). */
+const isIndented = (line: string): boolean => line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9;
+
+/** Learns a stream's format from sample lines (blank lines and indented lines without a header are ignored). */
 export function detectFormat(sample: readonly string[], defaultYear: number): StreamFormat {
   let json = 0;
   let logfmt = 0;
@@ -30,16 +32,21 @@ export function detectFormat(sample: readonly string[], defaultYear: number): St
   const signatures = new Map<string, { count: number; shape: HeaderField[] }>();
   for (const line of sample) {
     if (line.trim() === '') continue;
-    total++;
     if (parseJsonLine(line, defaultYear)) {
+      total++;
       json++;
       continue;
     }
     if (parseLogfmtLine(line, defaultYear)) {
+      total++;
       logfmt++;
       continue;
     }
     const h = scanHeader(line, defaultYear);
+    // an indented line without a header continues a multi-line record (stack frame, traceback
+    // line): it says nothing about the format, and a few stack traces must not outvote the header
+    if (h.signature === '' && isIndented(line)) continue;
+    total++;
     const entry = signatures.get(h.signature);
     if (entry) entry.count++;
     else signatures.set(h.signature, { count: 1, shape: h.fields });
@@ -96,9 +103,10 @@ export class LineParser {
       if (h) return { record: toRecord(line, h), headerMatched: true };
     }
     // not the stream's shape: accept another header when it has a timestamp, or the stream's
-    // fields but for an unusual timestamp
+    // fields (two or more, so a continuation such as `Error: boom` is not read as one) but for an
+    // unusual timestamp
     const g = scanHeader(line, this.defaultYear);
-    if (g.timestampText !== undefined || (shape && g.fields.length > 0 && withoutTimestamps(g.fields) === withoutTimestamps(shape))) {
+    if (g.timestampText !== undefined || (shape && g.fields.length >= 2 && withoutTimestamps(g.fields) === withoutTimestamps(shape))) {
       return { record: toRecord(line, g), headerMatched: true };
     }
     return { record: { message: line.trimEnd() }, headerMatched: false };

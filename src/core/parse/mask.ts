@@ -95,21 +95,30 @@ function isWholeValue(core: string, hasDigit: boolean): boolean {
 export function maskToken(token: string, params: string[]): string {
   let hasDigit = false;
   let special = false;
-  for (let i = 0; i < token.length; i++) {
+  let delimited = false;
+  // a plain number (`42`, `-1.5`, `10.0.0.1`) is the commonest value: one scan decides it
+  let numeric = true;
+  const n = token.length;
+  for (let i = 0; i < n; i++) {
     const c = token.charCodeAt(i);
-    if (isDigit(c)) {
-      hasDigit = true;
-      break;
+    if (c >= 48 && c <= 57) hasDigit = true;
+    else {
+      if (c !== 46 || i === n - 1) numeric = numeric && (i === 0 && (c === 45 || c === 43) && n > 1);
+      if (c === 47 || c === 64 || c === 92) special = true; // / @ \
+      else if (isDelimiter(c)) delimited = true;
     }
-    if (c === 47 || c === 64 || c === 92) special = true; // / @ \
+  }
+  if (hasDigit && numeric) {
+    params.push(token);
+    return WILDCARD;
   }
   if (!hasDigit && !special) {
-    if (token.length <= 11 && LITERALS.has(token)) {
+    if (n <= 11 && LITERALS.has(token)) {
       params.push(token);
       return WILDCARD;
     }
     // a literal inside punctuation (`ready=true,`, `(null)`) is cut out below
-    if (!hasLiteral(token)) return token;
+    if (!delimited || !hasLiteral(token)) return token;
   }
   // strip wrapping punctuation to find the token's core
   let start = 0;

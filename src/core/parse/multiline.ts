@@ -8,8 +8,8 @@
  * - it is indented, unless it carries a full header with a timestamp (some formats pad their
  *   first field, e.g. `%5p` gives ` INFO …`);
  * - the stream has a header format (text, JSON, logfmt) and the line does not have it — this covers
- *   `Traceback (most recent call last):` and `ValueError: bad` — or, in a stream whose header starts
- *   with a timestamp, the line has no timestamp (so `Error: boom` after a header line joins even
+ *   `Traceback (most recent call last):` and `ValueError: bad` — or, in a stream whose header holds a
+ *   timestamp, the line has no timestamp (so `Error: boom` after a header line joins even
  *   though `Error` reads as a level).
  * In a bare stream (no header) only indented lines and Java trace lines join. The first line of a
  * stream always starts a record. Blank lines never start a record: inside one they are kept, at its
