@@ -19,8 +19,9 @@ export interface HeaderField {
 }
 
 export interface HeaderParse {
-  /** Field kinds in order, e.g. `ts:iso num level compColon`. */
+  /** Field kinds in order, e.g. `ts:iso num level compColon` (set by scanHeader only). */
   signature: string;
+  /** The fields read (by scanHeader; readWithShape leaves it empty: the caller has the shape). */
   fields: HeaderField[];
   messageStart: number;
   timestamp?: number;
@@ -206,14 +207,13 @@ function freshState(): ScanState {
   return { out: { signature: '', fields: [], messageStart: 0 }, sawComponent: false, sawTimestamp: undefined };
 }
 
-function finish(line: string, st: ScanState, pos: number): HeaderParse {
+function finish(line: string, st: ScanState, pos: number, hasHeader: boolean): HeaderParse {
   const out = st.out;
   let p = skipSpaces(line, pos);
   // a lone ':' or '-' between header and message belongs to the header
   const c = line.charCodeAt(p);
-  if ((c === 58 || c === 45) && p + 1 < line.length && isSpace(line.charCodeAt(p + 1)) && out.fields.length > 0) p = skipSpaces(line, p + 1);
+  if ((c === 58 || c === 45) && p + 1 < line.length && isSpace(line.charCodeAt(p + 1)) && hasHeader) p = skipSpaces(line, p + 1);
   out.messageStart = p;
-  out.signature = out.fields.map((f) => (f.sub ? `${f.kind}:${f.sub}` : f.kind)).join(' ');
   return out;
 }
 
@@ -242,8 +242,10 @@ export function scanHeader(line: string, defaultYear: number): HeaderParse {
     if (f.stop) break;
   }
   // a header of only separators or a lone word is no header
-  if (!st.out.fields.some((f) => f.kind === 'ts' || f.kind === 'level' || f.kind === 'compColon' || f.kind === 'field')) return finish(line, freshState(), 0);
-  return finish(line, st, pos);
+  if (!st.out.fields.some((f) => f.kind === 'ts' || f.kind === 'level' || f.kind === 'compColon' || f.kind === 'field')) return finish(line, freshState(), 0, false);
+  const out = finish(line, st, pos, true);
+  out.signature = out.fields.map((f) => (f.sub ? `${f.kind}:${f.sub}` : f.kind)).join(' ');
+  return out;
 }
 
 /** Reads a line with a known shape; undefined when the line does not have it. */
@@ -257,13 +259,11 @@ export function readWithShape(line: string, shape: readonly HeaderField[], defau
       if (end - pos > MAX_SOURCE_TOKEN) return undefined;
       st.out.host = line.slice(pos, end);
       pos = skipSpaces(line, end);
-      st.out.fields.push(want);
       continue;
     }
     const f = readField(line, pos, st, defaultYear, want);
     if (!f) return undefined;
-    st.out.fields.push(want);
     pos = skipSpaces(line, f.end);
   }
-  return finish(line, st, pos);
+  return finish(line, st, pos, shape.length > 0);
 }

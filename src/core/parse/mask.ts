@@ -30,6 +30,17 @@ const PATH = /^(?:~?\/|\.{1,2}\/|[A-Za-z]:\\)[^\s]*$/;
 /** Times and dates: 12:34:56(.789), 2024-01-15, 2024-01-15T12:34:56Z, 15/Jan/2024:12:34:56 */
 const TIME_OR_DATE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[T ]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{1,2}\/[A-Z][a-z]{2}\/\d{4}(?::\d{2}:\d{2}:\d{2})?)$/;
 
+// Character classes, looked up once per character on the hot path.
+const DIGIT = 1;
+const SPECIAL = 2; // / @ \ : may start a path, URL or e-mail
+const DELIM = 4;
+const SPACE = 8;
+const CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
+for (const ch of '/@\\') CLASS[ch.charCodeAt(0)] = SPECIAL;
+for (const ch of '()[]{}<>=,;:"\'#|') CLASS[ch.charCodeAt(0)] = DELIM;
+for (const c of [32, 9, 10, 11, 12, 13]) CLASS[c] = SPACE;
+
 /** Characters that cut a token into runs (they stay in the template). */
 function isDelimiter(c: number): boolean {
   switch (c) {
@@ -79,13 +90,35 @@ function isWholeValue(core: string, hasDigit: boolean): boolean {
   if (core.includes('@') && EMAIL.test(core)) return true;
   if (!hasDigit) return false;
   const len = core.length;
-  if (len >= 7 && len <= 22 && IPV4_PORT.test(core)) return true;
+  if (len >= 7 && len <= 22 && (isDigit(c0) || c0 === 47) && IPV4_PORT.test(core)) return true;
   if (len === 36 && UUID.test(core)) return true;
   if (len === 17 && MAC.test(core)) return true;
-  if (len >= 8 && TIME_OR_DATE.test(core)) return true;
+  if (len >= 8 && isDigit(c0) && TIME_OR_DATE.test(core)) return true;
   if (core.includes(':') && (core.includes('.') || core.includes('/')) && HOST_PORT.test(core)) return true;
   if (core.includes(':') && countChar(core, 58) >= 2 && IPV6.test(core)) return true;
   return false;
+}
+
+/** What one scan of a token found. */
+const F_DIGIT = 1;
+const F_SPECIAL = 2;
+const F_DELIM = 4;
+const F_NOT_NUMERIC = 8;
+
+function scanFlags(token: string): number {
+  let flags = 0;
+  const n = token.length;
+  for (let i = 0; i < n; i++) {
+    const c = token.charCodeAt(i);
+    const k = c < 128 ? CLASS[c]! : 0;
+    if (k === DIGIT) flags |= F_DIGIT;
+    else {
+      flags |= k === SPECIAL ? F_SPECIAL : k === DELIM ? F_DELIM : 0;
+      // a plain number (`42`, `-1.5`, `10.0.0.1`) is the commonest value: one scan decides it
+      if (!((c === 46 && i < n - 1) || (i === 0 && (c === 45 || c === 43) && n > 1))) flags |= F_NOT_NUMERIC;
+    }
+  }
+  return flags;
 }
 
 /**
@@ -93,32 +126,22 @@ function isWholeValue(core: string, hasDigit: boolean): boolean {
  * value (the common case, with no allocation).
  */
 export function maskToken(token: string, params: string[]): string {
-  let hasDigit = false;
-  let special = false;
-  let delimited = false;
-  // a plain number (`42`, `-1.5`, `10.0.0.1`) is the commonest value: one scan decides it
-  let numeric = true;
-  const n = token.length;
-  for (let i = 0; i < n; i++) {
-    const c = token.charCodeAt(i);
-    if (c >= 48 && c <= 57) hasDigit = true;
-    else {
-      if (c !== 46 || i === n - 1) numeric = numeric && (i === 0 && (c === 45 || c === 43) && n > 1);
-      if (c === 47 || c === 64 || c === 92) special = true; // / @ \
-      else if (isDelimiter(c)) delimited = true;
-    }
-  }
-  if (hasDigit && numeric) {
+  return maskScanned(token, scanFlags(token), params);
+}
+
+function maskScanned(token: string, flags: number, params: string[]): string {
+  const hasDigit = (flags & F_DIGIT) !== 0;
+  if (hasDigit && (flags & F_NOT_NUMERIC) === 0) {
     params.push(token);
     return WILDCARD;
   }
-  if (!hasDigit && !special) {
-    if (n <= 11 && LITERALS.has(token)) {
+  if (!hasDigit && (flags & F_SPECIAL) === 0) {
+    if (token.length <= 11 && LITERALS.has(token)) {
       params.push(token);
       return WILDCARD;
     }
     // a literal inside punctuation (`ready=true,`, `(null)`) is cut out below
-    if (!delimited || !hasLiteral(token)) return token;
+    if ((flags & F_DELIM) === 0 || !hasLiteral(token)) return token;
   }
   // strip wrapping punctuation to find the token's core
   let start = 0;
@@ -218,10 +241,26 @@ export function maskMessage(message: string, maxTokens = Infinity): MaskedMessag
       }
     }
     const s = i;
-    while (i < n && !isSpace(message.charCodeAt(i))) i++;
+    // find the token's end and classify it in the same scan
+    let flags = 0;
+    let c = message.charCodeAt(i);
+    for (; i < n; c = message.charCodeAt(++i)) {
+      const k = c < 128 ? CLASS[c]! : 0;
+      if (k === 0) {
+        flags |= F_NOT_NUMERIC;
+        continue;
+      }
+      if (k === SPACE) break;
+      if (k === DIGIT) flags |= F_DIGIT;
+      else {
+        flags |= k === SPECIAL ? F_SPECIAL : F_DELIM;
+        flags |= F_NOT_NUMERIC;
+      }
+    }
     const raw = message.slice(s, i);
+    if ((flags & F_DIGIT) !== 0 && (flags & F_NOT_NUMERIC) !== 0) flags = scanFlags(raw); // `.`, `-` need position rules
     if (raw.length === 3 && DATE_WORDS.has(raw)) sawDateWord = true;
-    tokens.push(maskToken(raw, params));
+    tokens.push(maskScanned(raw, flags, params));
   }
   if (sawDateWord) maskDateWords(tokens, params);
   return { tokens, params, truncatedTokens };

@@ -21,7 +21,7 @@ export interface LogRecord {
   attributes?: Record<string, string>;
 }
 
-const LEVEL_WORDS: Record<string, Level> = {
+const LEVEL_WORDS: Record<string, Level> = Object.assign(Object.create(null) as Record<string, Level>, {
   TRACE: 'trace', FINEST: 'trace', FINER: 'trace', VERBOSE: 'trace',
   DEBUG: 'debug', FINE: 'debug', DBG: 'debug', CONFIG: 'debug',
   INFO: 'info', INFORMATION: 'info', INF: 'info',
@@ -29,14 +29,15 @@ const LEVEL_WORDS: Record<string, Level> = {
   WARN: 'warn', WARNING: 'warn', WRN: 'warn',
   ERROR: 'error', ERR: 'error', SEVERE: 'error', FAILURE: 'error',
   CRIT: 'fatal', CRITICAL: 'fatal', FATAL: 'fatal', ALERT: 'fatal', EMERG: 'fatal', EMERGENCY: 'fatal', PANIC: 'fatal',
-};
+});
 
 const LEVEL_LETTERS: Record<string, Level> = { V: 'trace', D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal', A: 'fatal' };
 
 /** A level from a word (any case) such as `WARNING` or `info`; undefined when it is not one. */
 export function levelFromWord(word: string): Level | undefined {
   if (word.length < 3 || word.length > 11) return undefined;
-  return LEVEL_WORDS[word.toUpperCase()];
+  // most lines write the level in capitals: try that before allocating an upper-cased copy
+  return LEVEL_WORDS[word] ?? LEVEL_WORDS[word.toUpperCase()];
 }
 
 /** A level from an Android/glog style single letter (`E`, `W`, …). */

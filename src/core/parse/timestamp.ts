@@ -21,6 +21,7 @@ const ZONE = '(?:\\s?(Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?';
 
 function fractionMs(f: string | undefined): number {
   if (!f) return 0;
+  if (f.length === 3) return +f;
   return Math.floor(Number((f + '00').slice(0, 3)));
 }
 
@@ -31,9 +32,20 @@ function zoneOffsetMs(z: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 function utc(y: number, mo: number, d: number, h: string | undefined, mi: string | undefined, s: string | undefined, frac: string | undefined, zone?: string): number | undefined {
   if (mo < 0 || mo > 11 || d < 1 || d > 31) return undefined;
-  const ms = Date.UTC(y, mo, d, Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), fractionMs(frac));
+  // arithmetic rather than Date.UTC: this runs once per log line
+  const ms = ((daysFromCivil(y, mo + 1, d) * 24 + (h ? +h : 0)) * 60 + (mi ? +mi : 0)) * 60_000 + (s ? +s : 0) * 1000 + fractionMs(frac);
   return Number.isFinite(ms) ? ms - zoneOffsetMs(zone) : undefined;
 }
 
