@@ -113,6 +113,7 @@ describe('miner helpers', () => {
     expect(conflicts('mapred.job.id', 'mapred.task.id')).toBe(true);
     expect(conflicts('user=<*>', 'user=news')).toBe(false);
     expect(conflicts('<*>', 'word')).toBe(false);
+    expect(conflicts('B,', 'KB,')).toBe(false);
   });
 
   it('generalises two tokens to their shared text around one <*>', () => {

@@ -148,6 +148,8 @@ function wordOf(token: string): string | undefined {
   return word === '' ? undefined : word;
 }
 
+const UNITS = new Set(['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'KiB', 'MiB', 'GiB', 'TiB', 'bytes', 'ns', 'us', 'µs', 'ms', 's', 'sec', 'secs', 'seconds', 'min', 'mins', 'minutes', 'h', 'hours', 'k', 'K', 'M', 'G']);
+
 const KEY_VALUE = /^[(["']?([A-Za-z][\w.-]*)[=:]/;
 
 const isBoundary = (ch: string): boolean => OPENERS.includes(ch) || CLOSERS.includes(ch) || ch === '=' || ch === '/' || ch === '@' || ch === '#';
@@ -202,7 +204,9 @@ export function conflicts(a: string, b: string): boolean {
   const wa = wordOf(a);
   if (wa === undefined) return false;
   const wb = wordOf(b);
-  return wb !== undefined && wa !== wb;
+  if (wb === undefined || wa === wb) return false;
+  // units change with a value's magnitude (`384 B` / `1.2 KB`): they belong to the value
+  return !(UNITS.has(wa) && UNITS.has(wb));
 }
 
 export class TemplateMiner {
