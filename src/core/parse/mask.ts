@@ -62,6 +62,7 @@ function isDelimiter(c: number): boolean {
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 
 /** true/false/null are values, like numbers: `ready=true` and `ready=false` are one template. */
 const LITERALS = new Set(['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', 'nil', 'None', 'undefined']);
@@ -73,6 +74,9 @@ function countChar(s: string, code: number): number {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === code) n++;
   return n;
 }
+
+/** First letters of the literals (t, f, n, u, T, F, N): a cheap test before the set lookup. */
+const mayBeLiteral = (c: number): boolean => c === 116 || c === 102 || c === 110 || c === 117 || c === 84 || c === 70 || c === 78;
 
 /** Whether a token may hold true/false/null between delimiters (cheap pre-check). */
 function hasLiteral(token: string): boolean {
@@ -131,12 +135,14 @@ export function maskToken(token: string, params: string[]): string {
 
 function maskScanned(token: string, flags: number, params: string[]): string {
   const hasDigit = (flags & F_DIGIT) !== 0;
-  if (hasDigit && (flags & F_NOT_NUMERIC) === 0) {
+  // a number, or a token with a digit and no delimiter (`blk_-42`, `v2`, a UUID, `/tmp/x1`) is one
+  // run, so one value: the general rules below would reach the same answer, slower
+  if (hasDigit && ((flags & F_NOT_NUMERIC) === 0 || (flags & F_DELIM) === 0)) {
     params.push(token);
     return WILDCARD;
   }
   if (!hasDigit && (flags & F_SPECIAL) === 0) {
-    if (token.length <= 11 && LITERALS.has(token)) {
+    if (token.length <= 9 && mayBeLiteral(token.charCodeAt(0)) && LITERALS.has(token)) {
       params.push(token);
       return WILDCARD;
     }
@@ -247,19 +253,18 @@ export function maskMessage(message: string, maxTokens = Infinity): MaskedMessag
     for (; i < n; c = message.charCodeAt(++i)) {
       const k = c < 128 ? CLASS[c]! : 0;
       if (k === 0) {
-        flags |= F_NOT_NUMERIC;
+        // `.` inside a number and a leading sign keep it numeric (checked at the end)
+        if (!(c === 46 || ((c === 45 || c === 43) && i === s))) flags |= F_NOT_NUMERIC;
         continue;
       }
       if (k === SPACE) break;
       if (k === DIGIT) flags |= F_DIGIT;
-      else {
-        flags |= k === SPECIAL ? F_SPECIAL : F_DELIM;
-        flags |= F_NOT_NUMERIC;
-      }
+      else flags |= (k === SPECIAL ? F_SPECIAL : F_DELIM) | F_NOT_NUMERIC;
     }
+    // a trailing `.` ends a sentence, not a number; a lone sign is no number
+    if ((flags & F_NOT_NUMERIC) === 0 && (message.charCodeAt(i - 1) === 46 || (flags & F_DIGIT) === 0)) flags |= F_NOT_NUMERIC;
     const raw = message.slice(s, i);
-    if ((flags & F_DIGIT) !== 0 && (flags & F_NOT_NUMERIC) !== 0) flags = scanFlags(raw); // `.`, `-` need position rules
-    if (raw.length === 3 && DATE_WORDS.has(raw)) sawDateWord = true;
+    if (i - s === 3 && c !== 0 && isUpper(message.charCodeAt(s)) && DATE_WORDS.has(raw)) sawDateWord = true;
     tokens.push(maskScanned(raw, flags, params));
   }
   if (sawDateWord) maskDateWords(tokens, params);
