@@ -83,6 +83,15 @@ function hasLiteral(token: string): boolean {
   return token.length >= 5 && (token.includes('true') || token.includes('false') || token.includes('null') || token.includes('True') || token.includes('False') || token.includes('None'));
 }
 
+/** A host name or address has a dot, slash, hyphen or digit (`ret` in `ret:42` is a key, not a host). */
+function looksLikeHost(host: string): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c === 46 || c === 47 || c === 45 || isDigit(c)) return true;
+  }
+  return false;
+}
+
 /** Whether the token's core is one whole value. */
 function isWholeValue(core: string, hasDigit: boolean): boolean {
   const c0 = core.charCodeAt(0);
@@ -98,7 +107,7 @@ function isWholeValue(core: string, hasDigit: boolean): boolean {
   if (len === 36 && UUID.test(core)) return true;
   if (len === 17 && MAC.test(core)) return true;
   if (len >= 8 && isDigit(c0) && TIME_OR_DATE.test(core)) return true;
-  if (core.includes(':') && (core.includes('.') || core.includes('/')) && HOST_PORT.test(core)) return true;
+  if (core.includes(':') && HOST_PORT.test(core) && looksLikeHost(core.slice(0, core.lastIndexOf(':')))) return true;
   if (core.includes(':') && countChar(core, 58) >= 2 && IPV6.test(core)) return true;
   return false;
 }
