@@ -14,8 +14,15 @@ describe('TemplateMiner', () => {
 
   it('generalises the values of one key, keeping the punctuation they share', () => {
     const m = new TemplateMiner();
-    m.add('login rhost=alpha.example.org user=root');
-    expect(m.add('login rhost=beta.example.org user=news').template).toBe('login rhost=<*> user=<*>');
+    m.add('login rhost=alpha.example.org port=22');
+    expect(m.add('login rhost=beta.example.org port=23').template).toBe('login rhost=<*> port=<*>');
+  });
+
+  it('keeps different plain-word values of one key apart, as different events', () => {
+    const m = new TemplateMiner();
+    const root = m.add('authentication failure; rhost=10.0.0.1 user=root');
+    const guest = m.add('authentication failure; rhost=10.0.0.2 user=guest');
+    expect(guest.templateId).not.toBe(root.templateId);
   });
 
   it('never merges lines that differ in a plain word, which names a different event', () => {
@@ -109,7 +116,8 @@ describe('miner helpers', () => {
 
   it('treats different plain words as conflicting and values of one key as compatible', () => {
     expect(conflicts('Paused', 'Resumed')).toBe(true);
-    expect(conflicts('user=root', 'user=news')).toBe(false);
+    expect(conflicts('user=root', 'user=guest')).toBe(true);
+    expect(conflicts('name=com.android.phone', 'name=com.example.app')).toBe(false);
     expect(conflicts('mapred.job.id', 'mapred.task.id')).toBe(true);
     expect(conflicts('user=<*>', 'user=news')).toBe(false);
     expect(conflicts('<*>', 'word')).toBe(false);

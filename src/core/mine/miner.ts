@@ -184,6 +184,20 @@ function fitsSlot(slot: string, token: string): boolean {
   return token.length >= at + suffix.length && token.startsWith(slot.slice(0, at)) && token.endsWith(suffix);
 }
 
+/** A value that is letters only once wrapping punctuation is set aside (`"View`, `root,`). */
+function plainValue(v: string): string | undefined {
+  let i = 0;
+  let j = v.length;
+  while (i < j && OPENERS.includes(v[i]!)) i++;
+  while (j > i && CLOSERS.includes(v[j - 1]!)) j--;
+  if (i === j) return undefined;
+  for (let k = i; k < j; k++) {
+    const c = v.charCodeAt(k) | 32;
+    if (c < 97 || c > 122) return undefined;
+  }
+  return v.slice(i, j);
+}
+
 /** Whether both tokens are `key=value` (or `key:value`) with the same key: its constant part. */
 function sameKey(a: string, b: string): boolean {
   const ka = KEY_VALUE.exec(a);
@@ -200,7 +214,17 @@ function sameKey(a: string, b: string): boolean {
  * against a word, and the values of one key (`user=root` / `user=news`) do not.
  */
 export function conflicts(a: string, b: string): boolean {
-  if (sameKey(a, b)) return false;
+  const ka = KEY_VALUE.exec(a);
+  if (ka) {
+    const kb = KEY_VALUE.exec(b);
+    if (kb && ka[1] === kb[1]) {
+      // one key: only two different plain words conflict (`user=root` / `user=guest`), not
+      // identifiers or values (`name=com.android.phone` / `name=com.example.app`)
+      const va = plainValue(a.slice(ka[0].length));
+      const vb = plainValue(b.slice(kb[0].length));
+      return va !== undefined && vb !== undefined && va !== vb;
+    }
+  }
   const wa = wordOf(a);
   if (wa === undefined) return false;
   const wb = wordOf(b);
@@ -337,8 +361,9 @@ export class TemplateMiner {
         if (t === s) {
           same++;
           if (t !== WILDCARD) exact++;
-        } else if (fitsSlot(t, s) || sameKey(t, s)) same++;
+        } else if (fitsSlot(t, s)) same++;
         else if (conflicts(t, s)) continue outer;
+        else if (sameKey(t, s)) same++;
       }
       const sim = n === 0 ? 1 : same / n;
       if (sim > bestSim || (sim === bestSim && exact > bestExact)) {
