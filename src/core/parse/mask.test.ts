@@ -47,6 +47,13 @@ describe('maskMessage', () => {
     expect(masked('visible true ready=false,mode=null name=bob')).toBe('visible <*> ready=<*>,mode=<*> name=bob');
   });
 
+  it('reads key="a quoted value" as one token and masks it only when it holds a digit', () => {
+    expect(maskMessage('acquire tag="View Lock", name=x').tokens).toEqual(['acquire', 'tag="View Lock",', 'name=x']);
+    expect(masked('job tag="batch 42" done')).toBe('job tag="<*>" done');
+    // an unclosed quote is an ordinary character
+    expect(maskMessage('say tag="open and more').tokens).toEqual(['say', 'tag="open', 'and', 'more']);
+  });
+
   it('leaves words without values untouched', () => {
     expect(masked('Starting quorum peer')).toBe('Starting quorum peer');
     const ps: string[] = [];

@@ -225,6 +225,9 @@ function countWildcards(tokens: readonly string[], end: number): number {
   return n;
 }
 
+/** Longest quoted value read as one token. */
+const MAX_QUOTED_CHARS = 256;
+
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
 
 /**
@@ -268,12 +271,23 @@ export function maskMessage(message: string, maxTokens = Infinity): MaskedMessag
       }
       if (k === SPACE) break;
       if (k === DIGIT) flags |= F_DIGIT;
-      else flags |= (k === SPECIAL ? F_SPECIAL : F_DELIM) | F_NOT_NUMERIC;
+      else {
+        flags |= (k === SPECIAL ? F_SPECIAL : F_DELIM) | F_NOT_NUMERIC;
+        // key="a quoted value" is one token, spaces and all
+        if ((c === 34 || c === 39) && i > s && message.charCodeAt(i - 1) === 61) {
+          const close = message.indexOf(c === 34 ? '"' : "'", i + 1);
+          if (close > i && close - i <= MAX_QUOTED_CHARS) {
+            for (let q = i + 1; q < close; q++) if (isDigit(message.charCodeAt(q))) flags |= F_DIGIT;
+            i = close;
+            c = 0;
+          }
+        }
+      }
     }
     // a trailing `.` ends a sentence, not a number; a lone sign is no number
     if ((flags & F_NOT_NUMERIC) === 0 && (message.charCodeAt(i - 1) === 46 || (flags & F_DIGIT) === 0)) flags |= F_NOT_NUMERIC;
     const raw = message.slice(s, i);
-    if (i - s === 3 && c !== 0 && isUpper(message.charCodeAt(s)) && DATE_WORDS.has(raw)) sawDateWord = true;
+    if (i - s === 3 && isUpper(message.charCodeAt(s)) && DATE_WORDS.has(raw)) sawDateWord = true;
     tokens.push(maskScanned(raw, flags, params));
   }
   if (sawDateWord) maskDateWords(tokens, params);
