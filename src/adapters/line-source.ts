@@ -40,9 +40,20 @@ export function listInputFiles(path: string): string[] {
 }
 
 export function openInput(path: string): Readable {
-  if (path === '-') return process.stdin;
+  return openCounted(path).stream;
+}
+
+/**
+ * Opens a file (or `-` for stdin), decompressing `.gz`; `rawBytes()` tells how many bytes of the
+ * file itself were read so far (compressed bytes for .gz), for progress against its size.
+ */
+export function openCounted(path: string): { stream: Readable; rawBytes: () => number } {
+  if (path === '-') return { stream: process.stdin, rawBytes: () => 0 };
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-  return path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  if (!path.endsWith('.gz')) return { stream: raw, rawBytes: () => raw.bytesRead };
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return { stream: raw.pipe(gunzip), rawBytes: () => raw.bytesRead };
 }
 
 /**

@@ -1,0 +1,68 @@
+/**
+ * The detector interface. A detector sees mined records one by one, in stream order, keeps bounded
+ * state, and says why it fired: a score in [0, 1], a reason a person can read, and evidence.
+ * Detectors are pure (no clock, no I/O): time comes from the records themselves.
+ */
+import type { LogRecord } from '../parse/record.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+/** One mined record, as every detector sees it. */
+export interface DetectInput {
+  /** Position of the record in its stream (1-based line number of its first line). */
+  seq: number;
+  /** Stream or file the record came from (a source gets its own miner and baselines). */
+  source: string;
+  record: LogRecord;
+  templateId: string;
+  template: string;
+  params: readonly string[];
+  /** True when this record created its template. */
+  createdTemplate: boolean;
+  /**
+   * Event time in epoch ms: the record's timestamp, or, when it has none, the previous record's
+   * (so a stream without timestamps still has a usable, monotone clock).
+   */
+  timeMs: number;
+  /** Session key tying records together (request id, trace id, block id …), when one is found. */
+  sessionKey?: string;
+}
+
+/** What a detector found about one record. */
+export interface Finding {
+  /** Detector name, e.g. `new_template`. */
+  detector: string;
+  /** Strength in [0, 1]. */
+  score: number;
+  /** One sentence a person can act on, e.g. "template seen 1 time in 50,000 lines". */
+  reason: string;
+  /** Numbers behind the reason (counts, baselines, thresholds). */
+  evidence?: Record<string, unknown>;
+  /** Labels for reports: `error`, `security`, `spike`, `flood`, `sequence`, `outlier` … */
+  tags?: string[];
+  /** The severity this finding implies, when the detector knows one. */
+  severity?: Severity;
+}
+
+/**
+ * Something a detector found about a span of time rather than a line (a template that went
+ * quiet, an error rate that changed in a window).
+ */
+export interface WindowFinding extends Finding {
+  source: string;
+  startMs: number;
+  endMs: number;
+  templateId?: string;
+  service?: string;
+}
+
+export interface Detector {
+  readonly name: string;
+  /** Looks at one record; returns what it found about it (usually nothing). */
+  observe(input: DetectInput): Finding[];
+  /** Findings about spans of time that closed since the last call (optional). */
+  drainWindowFindings?(): WindowFinding[];
+  /** Called at the end of a batch run: closes open windows. */
+  finish?(): void;
+}
