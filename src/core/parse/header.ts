@@ -136,18 +136,26 @@ function readField(line: string, pos: number, st: ScanState, defaultYear: number
     const end = bracketEnd(line, pos);
     if (end < 0) return undefined;
     const inner = line.slice(pos + 1, end - 1);
-    const level = levelFromWord(inner.trim());
+    const level = inner.length <= 13 ? levelFromWord(inner.trim()) : undefined;
     if (level && (want === undefined || want === 'level')) {
       st.out.level ??= level;
       return { kind: 'level', end };
     }
     if (want === 'level') return undefined;
-    const rid = REQUEST_ID.exec(inner);
+    const rid = inner.length >= 16 ? REQUEST_ID.exec(inner) : null;
     if (rid) st.out.requestId ??= rid[0];
     else st.out.thread ??= inner;
     return { kind: 'bracket', end, stop: st.sawComponent };
   }
   const end = tokenEnd(line, pos);
+  // the commonest strict-shape fields are decided without slicing the token
+  if (want === 'num') {
+    if (end - pos > 10 || end === pos) return undefined;
+    for (let i = pos; i < end; i++) if (!isDigit(line.charCodeAt(i))) return undefined;
+    st.out.pid ??= line.slice(pos, end);
+    return { kind: 'num', end };
+  }
+  if (want === 'compColon' && (end - pos < 2 || line.charCodeAt(end - 1) !== 58)) return undefined;
   const token = line.slice(pos, end);
   const pipeField = end < line.length && line.charCodeAt(end) === 124;
   // level words and letters
@@ -161,11 +169,10 @@ function readField(line: string, pos: number, st: ScanState, defaultYear: number
   }
   if (st.sawComponent) return undefined;
   // numbers: pid, tid
-  if ((want === undefined || want === 'num') && PURE_NUMBER.test(token)) {
+  if (want === undefined && PURE_NUMBER.test(token)) {
     st.out.pid ??= token;
     return { kind: 'num', end };
   }
-  if (want === 'num') return undefined;
   // `a|b|c|message`: every field before a pipe is a header field
   if (pipeField && (want === undefined || want === 'field')) {
     if (!st.out.component) st.out.component = token;
@@ -175,7 +182,7 @@ function readField(line: string, pos: number, st: ScanState, defaultYear: number
   // component: `name:`, `proc[pid]:`
   if ((want === undefined || want === 'compColon') && token.length >= 2 && COMPONENT_COLON.test(token)) {
     const name = token.slice(0, -1);
-    const pp = PROC_PID.exec(name);
+    const pp = name.charCodeAt(name.length - 1) === 93 /* ] */ ? PROC_PID.exec(name) : null;
     if (pp) {
       st.out.component = pp[1];
       st.out.pid ??= pp[2];
