@@ -6,7 +6,7 @@ const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'http', 'ht
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**'] },
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts'],
     languageOptions: { parser: tseslint.parser },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {},

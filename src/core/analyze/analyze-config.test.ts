@@ -3,8 +3,8 @@ import { ConfigError, DEFAULT_LIMITS, resolveConfig } from './analyze-config.js'
 import { DEFAULT_DECISION } from './decision.js';
 
 const registry = {
-  spike: { defaults: { windowMs: 60_000, factor: 5 } },
-  flood: { defaults: { share: 0.5 } },
+  spike: { defaults: { windowMs: 60_000, factor: 5 }, emits: ['spike'] },
+  flood: { defaults: { share: 0.5 }, emits: ['flood'] },
 };
 
 describe('resolveConfig', () => {
@@ -34,7 +34,7 @@ describe('resolveConfig', () => {
   it('rejects unknown detectors and options, naming what is allowed', () => {
     expect(() => resolveConfig({ detectors: { spikes: {} } }, registry)).toThrow(/detectors.spikes: unknown detector \(known: spike, flood\)/);
     expect(() => resolveConfig({ detectors: { spike: { options: { windowSeconds: 5 } } } }, registry)).toThrow(/windowSeconds: unknown option \(allowed: windowMs, factor\)/);
-    expect(() => resolveConfig({ decision: { weights: { nope: 1 } } }, registry)).toThrow(/decision.weights.nope/);
+    expect(() => resolveConfig({ decision: { weights: { nope: 1 } } }, registry)).toThrow(/decision.weights.nope: no detector emits/);
   });
 
   it('rejects values of the wrong type or range, with a stable code', () => {

@@ -12,6 +12,8 @@ export class ConfigError extends Error {
 /** What a detector accepts: its defaults (option names and types come from them). */
 export interface DetectorSpec {
   defaults: Readonly<Record<string, number | string | boolean>>;
+  /** Finding names the detector emits (what `decision.weights` may name). */
+  emits: readonly string[];
 }
 
 export interface AnalyzeLimits {
@@ -87,8 +89,9 @@ export function resolveConfig(raw: unknown, registry: Readonly<Record<string, De
       target.options[key] = value;
     }
   }
+  const findingNames = Object.values(registry).flatMap((r) => r.emits);
   for (const name of Object.keys(file.decision?.weights ?? {})) {
-    if (!(name in registry)) throw new ConfigError(`decision.weights.${name}: unknown detector (known: ${names.join(', ')})`);
+    if (!findingNames.includes(name)) throw new ConfigError(`decision.weights.${name}: no detector emits this finding (known: ${findingNames.join(', ')})`);
   }
   const decision: DecisionConfig = {
     threshold: file.decision?.threshold ?? DEFAULT_DECISION.threshold,

@@ -17,7 +17,7 @@ class BoomDetector implements Detector {
 function run(files: Record<string, string[]>): { rows: AnomalyRow[]; det: BoomDetector; analyzer: Analyzer } {
   const det = new BoomDetector();
   const rows: AnomalyRow[] = [];
-  const config = resolveConfig({ decision: { weights: {} } }, { boom: { defaults: {} } });
+  const config = resolveConfig({ decision: { weights: {} } }, { boom: { defaults: {}, emits: ['boom'] } });
   const analyzer = new Analyzer({ config, detectors: [det], defaultYear: 2024, vigilVersion: 'test' }, (r) => rows.push(r));
   for (const [file, lines] of Object.entries(files)) {
     lines.forEach((l, i) => analyzer.pushLine(file, l, i + 1));

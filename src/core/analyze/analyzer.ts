@@ -6,11 +6,14 @@
  */
 import type { Detector, DetectInput, Finding, Severity, WindowFinding } from '../detect/detector.js';
 import { SEVERITIES } from '../detect/detector.js';
+import { CorrelationDetector } from '../detect/correlation.js';
+import { redactSensitive } from '../detect/sensitive.js';
 import { TemplateMiner } from '../mine/miner.js';
 import type { AssembledRecord } from '../parse/multiline.js';
 import type { AnalyzeConfig } from './analyze-config.js';
 import { decide } from './decision.js';
 import { FileRecords } from './file-records.js';
+import type { VigilModel } from './model.js';
 import type { AnalysisReport, AnalysisSummary, AnomalyRow, ComponentStat, FailingRequest, MinutePoint, SecurityFinding, TemplateStat } from './report-types.js';
 
 export interface AnalyzerOptions {
@@ -104,6 +107,16 @@ export class Analyzer {
     return { summary: this.summary(processingSeconds, peakRssMB), minutes: this.chartPoints(), topAnomalies: [...this.top].sort((a, b) => b.score - a.score) };
   }
 
+  /** What this run learned, for `vigil score` (see model.ts). */
+  model(): VigilModel {
+    return {
+      format: 'vigil.model',
+      version: 1,
+      decision: this.opts.config.decision,
+      sources: [...this.sources.values()].map((s) => ({ name: s.file, records: s.count, format: s.records.parser?.format ?? { kind: 'bare' }, miner: s.miner.snapshot() })),
+    };
+  }
+
   private source(file: string): Source {
     let s = this.sources.get(file);
     if (!s) {
@@ -178,13 +191,14 @@ export class Analyzer {
       file,
       line: a.firstLine,
       timestamp: rec.timestamp !== undefined ? new Date(rec.timestamp).toISOString() : null,
-      message: rec.message,
-      template: mined.template,
+      // reports never show a secret: the line, its template and the reasons are redacted
+      message: redactSensitive(rec.message),
+      template: redactSensitive(mined.template),
       templateId: mined.templateId,
       score: d.score,
       detectors: d.detectors,
       severity: d.severity,
-      reason: d.reason,
+      reason: redactSensitive(d.reason),
       tags: d.tags,
       component: rec.component ?? null,
       level: rec.level ?? null,
@@ -195,12 +209,12 @@ export class Analyzer {
   }
 
   private noteSecurity(file: string, line: number, f: Finding): void {
-    this.security.findings++;
-    const kind = typeof f.evidence?.kind === 'string' ? f.evidence.kind : f.detector;
-    this.security.byKind[kind] = (this.security.byKind[kind] ?? 0) + 1;
-    if (this.security.samples.length < MAX_SECURITY_SAMPLES) {
-      const masked = typeof f.evidence?.masked === 'string' ? f.evidence.masked : f.reason;
-      this.security.samples.push({ file, line, kind, masked });
+    const matches = Array.isArray(f.evidence?.matches) ? (f.evidence.matches as { kind?: unknown; masked?: unknown }[]) : [{ kind: f.detector, masked: f.reason }];
+    for (const m of matches) {
+      const kind = typeof m.kind === 'string' ? m.kind : f.detector;
+      this.security.findings++;
+      this.security.byKind[kind] = (this.security.byKind[kind] ?? 0) + 1;
+      if (this.security.samples.length < MAX_SECURITY_SAMPLES) this.security.samples.push({ file, line, kind, masked: typeof m.masked === 'string' ? m.masked : '(masked)' });
     }
   }
 
@@ -285,6 +299,7 @@ export class Analyzer {
       }
     }
     templates.sort((a, b) => b.count - a.count);
+    for (const t of templates.slice(0, TOP_TEMPLATES)) t.template = redactSensitive(t.template);
     let peak = 0;
     let peakAt: number | undefined;
     for (const [t, b] of this.minutes) {
@@ -335,13 +350,14 @@ export class Analyzer {
   }
 
   private failingRequests(): { total: number; samples: FailingRequest[] } {
-    for (const d of this.opts.detectors) {
-      const withFailing = d as Detector & { failingRequests?: () => FailingRequest[]; failingRequestCount?: () => number };
-      if (typeof withFailing.failingRequests === 'function') {
-        const list = withFailing.failingRequests();
-        return { total: withFailing.failingRequestCount?.() ?? list.length, samples: list.slice(0, 100) };
-      }
-    }
-    return { total: 0, samples: [] };
+    const tracker = this.opts.detectors.find((d): d is CorrelationDetector => d instanceof CorrelationDetector);
+    if (!tracker) return { total: 0, samples: [] };
+    const samples = tracker.failingRequests().slice(-100).map((r) => ({
+      requestId: r.requestId,
+      services: r.services,
+      failedAt: r.failedAt,
+      firstError: redactSensitive(`${r.firstError.source}:${r.firstError.seq} ${r.firstError.template}`),
+    }));
+    return { total: tracker.summary().failingRequests, samples };
   }
 }

@@ -328,3 +328,13 @@ describe('learning a stream shape', () => {
     expect(detectFormat(['2024-01-15 14:23:45 INFO a', '2024-01-15 14:23:46 INFO [main] b'], YEAR)).toMatchObject({ signature: 'ts:iso level bracket' });
   });
 });
+
+describe('mixed streams', () => {
+  it('reads a JSON object line inside a text-format stream as its own structured record', () => {
+    const text = Array.from({ length: 10 }, (_, i) => `2024-01-15T10:00:0${i}Z INFO [api] request ${i} served`);
+    const parser = new LineParser(detectFormat(text, 2024), 2024);
+    const p = parser.parse('{"ts":"2024-01-15T10:00:05Z","level":"error","service":"payments","msg":"card declined"}');
+    expect(p.headerMatched).toBe(true);
+    expect(p.record).toMatchObject({ message: 'card declined', level: 'error', component: 'payments', timestamp: Date.UTC(2024, 0, 15, 10, 0, 5) });
+  });
+});

@@ -98,6 +98,11 @@ export class LineParser {
   }
 
   private parseText(line: string, shape: HeaderField[] | undefined): ParsedLine {
+    // a JSON object line in a text stream (services sharing one file) is a record of its own
+    if (line.charCodeAt(0) === 123 /* { */) {
+      const rec = parseJsonLine(line, this.defaultYear);
+      if (rec) return { record: rec, headerMatched: true };
+    }
     if (shape) {
       const h = readWithShape(line, shape, this.defaultYear);
       if (h) return { record: toRecord(line, h), headerMatched: true };

@@ -1,0 +1,211 @@
+/**
+ * Cross-service correlation: the lines of one request (request id, or the session key when there
+ * is none) across the services it touched, and which requests failed where.
+ *
+ * A service is the record's component, else its host, else its source. A request fails when any of
+ * its lines is an error: level error/fatal, or semantic severity high or critical (severity.ts). On
+ * each failing line of a request that touched at least minServicesForFinding services, a finding
+ * lists the services in the order the request reached them and names the first one that failed:
+ * the usual suspect, since errors upstream often just echo it.
+ *
+ * failingRequests() returns the failing requests for reports, newest last. Everything is bounded:
+ * requests followed (approximate LRU), services and trail lines per request, failing requests kept.
+ */
+import type { DetectInput, Detector, Finding } from './detector.js';
+import { clamp, fmt } from './frequency.js';
+import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
+import type { Level } from '../parse/record.js';
+
+export interface CorrelationOptions {
+  /** Requests followed at once. */
+  maxRequests: number;
+  /** Services remembered per request. */
+  maxServicesPerRequest: number;
+  /** Lines remembered per request (its trail). */
+  maxTrailPerRequest: number;
+  /** Failing requests kept for failingRequests() (the oldest go first). */
+  maxFailingKept: number;
+  /** A failing line gets a finding only when its request touched at least this many services. */
+  minServicesForFinding: number;
+  /** Semantic score from which a line is an error (0.7 = high). */
+  errorMinScore: number;
+}
+
+export const DEFAULT_CORRELATION_OPTIONS: Readonly<CorrelationOptions> = Object.freeze({
+  // 50,000 requests in flight: minutes of traffic on a busy system; a request idle for that many new
+  // ones is over
+  maxRequests: 50_000,
+  // 16 services: deeper call chains exist but the first services tell the story
+  maxServicesPerRequest: 16,
+  // 20 lines: enough to read what a request did around its failure
+  maxTrailPerRequest: 20,
+  // 1,000 failing requests: a report lists the recent ones; counts cover the rest
+  maxFailingKept: 1_000,
+  // 2 services: an error in a request seen by one service is the severity detector's business;
+  // correlation speaks when there is another service to connect it to
+  minServicesForFinding: 2,
+  errorMinScore: 0.7,
+});
+
+export interface TrailLine {
+  seq: number;
+  source: string;
+  service: string;
+  templateId: string;
+  timeMs: number;
+  level?: Level;
+  failed: boolean;
+}
+
+export interface FirstError {
+  service: string;
+  source: string;
+  seq: number;
+  templateId: string;
+  /** The template (values masked), not the raw line. */
+  template: string;
+  timeMs: number;
+  level?: Level;
+}
+
+export interface FailingRequest {
+  requestId: string;
+  /** Services in the order the request reached them. */
+  services: string[];
+  /** The first service that failed. */
+  failedAt: string;
+  failingServices: string[];
+  firstError: FirstError;
+  lines: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+interface RequestState {
+  id: string;
+  services: string[];
+  failingServices: string[];
+  trail: TrailLine[];
+  lines: number;
+  firstMs: number;
+  lastMs: number;
+  firstError?: FirstError;
+  stamp: number;
+}
+
+export class CorrelationDetector implements Detector {
+  readonly name = 'correlation';
+  private readonly opts: CorrelationOptions;
+  private readonly severity = new TemplateSeverityCache();
+  private readonly requests = new Map<string, RequestState>();
+  private readonly failing = new Map<string, RequestState>();
+  private stamp = 0;
+  private evicted = 0;
+  private failingTotal = 0;
+
+  constructor(options: Partial<CorrelationOptions> = {}) {
+    this.opts = { ...DEFAULT_CORRELATION_OPTIONS, ...options };
+  }
+
+  observe(input: DetectInput): Finding[] {
+    const id = input.record.requestId ?? input.sessionKey;
+    if (id === undefined) return [];
+    const o = this.opts;
+    const r = this.requestOf(id, input.timeMs);
+    const service = input.record.component ?? input.record.host ?? input.source;
+    if (!r.services.includes(service) && r.services.length < o.maxServicesPerRequest) r.services.push(service);
+    r.lines++;
+    if (input.timeMs > r.lastMs) r.lastMs = input.timeMs;
+
+    const score = Math.max(this.severity.phrasesOf(input).score, levelScore(input.record.level));
+    const failed = score >= o.errorMinScore;
+    if (r.trail.length < o.maxTrailPerRequest) {
+      const line: TrailLine = { seq: input.seq, source: input.source, service, templateId: input.templateId, timeMs: input.timeMs, failed };
+      if (input.record.level !== undefined) line.level = input.record.level;
+      r.trail.push(line);
+    }
+    if (!failed) return [];
+
+    const first = r.firstError === undefined;
+    if (first) {
+      r.firstError = { service, source: input.source, seq: input.seq, templateId: input.templateId, template: input.template, timeMs: input.timeMs };
+      if (input.record.level !== undefined) r.firstError.level = input.record.level;
+      this.failingTotal++;
+      this.failing.set(id, r);
+      if (this.failing.size > o.maxFailingKept) this.failing.delete(this.failing.keys().next().value!);
+    }
+    if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices.push(service);
+    if (r.services.length < o.minServicesForFinding) return [];
+
+    const firstError = r.firstError!;
+    const path = r.services.map((s) => `"${s}"`).join(' → ');
+    const reason = first
+      ? `request ${id} failed in "${service}" after touching ${r.services.length} services: ${path}`
+      : `request ${id} failed again in "${service}"; it first failed in "${firstError.service}" and touched ${r.services.length} services: ${path}`;
+    return [{
+      detector: this.name,
+      score: clamp(0.5 + 0.1 * (r.services.length - 1) + 0.1 * (r.failingServices.length - 1), 0.5, 1),
+      reason,
+      evidence: {
+        requestId: id,
+        services: [...r.services],
+        failingServices: [...r.failingServices],
+        firstFailingService: firstError.service,
+        firstFailureSeq: firstError.seq,
+        firstFailureTemplate: firstError.template,
+        linesSoFar: r.lines,
+      },
+      tags: ['error', 'correlation'],
+      severity: severityOfScore(score),
+    }];
+  }
+
+  /** Failing requests kept (at most maxFailingKept, oldest first), as plain data for reports. */
+  failingRequests(): FailingRequest[] {
+    return [...this.failing.values()].map((r) => ({
+      requestId: r.id,
+      services: [...r.services],
+      failedAt: r.firstError!.service,
+      failingServices: [...r.failingServices],
+      firstError: { ...r.firstError! },
+      lines: r.lines,
+      firstMs: r.firstMs,
+      lastMs: r.lastMs,
+    }));
+  }
+
+  /** The remembered lines of one request across services (its first maxTrailPerRequest lines). */
+  trailOf(requestId: string): TrailLine[] | undefined {
+    const r = this.requests.get(requestId) ?? this.failing.get(requestId);
+    return r && r.trail.map((l) => ({ ...l }));
+  }
+
+  /** Counts for reports. */
+  summary(): { requestsTracked: number; failingRequests: number; failingKept: number; requestsEvicted: number } {
+    return { requestsTracked: this.requests.size, failingRequests: this.failingTotal, failingKept: this.failing.size, requestsEvicted: this.evicted };
+  }
+
+  /** Reason text for a summary line: "3 of 1,204 requests failed". */
+  describe(): string {
+    const s = this.summary();
+    return `${fmt(s.failingRequests)} failing requests (${fmt(s.failingKept)} kept), ${fmt(s.requestsTracked)} followed`;
+  }
+
+  private requestOf(id: string, timeMs: number): RequestState {
+    let r = this.requests.get(id);
+    if (r === undefined) {
+      r = { id, services: [], failingServices: [], trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
+      this.requests.set(id, r);
+      if (this.requests.size > this.opts.maxRequests) {
+        this.requests.delete(this.requests.keys().next().value!);
+        this.evicted++;
+      }
+    } else if (this.stamp - r.stamp > this.opts.maxRequests / 2) {
+      // approximate LRU: a request keeps its place for at least half of maxRequests new ones
+      this.requests.delete(id);
+      r.stamp = this.stamp++;
+      this.requests.set(id, r);
+    }
+    return r;
+  }
+}

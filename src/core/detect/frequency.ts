@@ -1,0 +1,332 @@
+/**
+ * Per-template volume against its own baseline, in event-time windows (one set per source).
+ *
+ * - Spike: the line that lifts its template's count in the current window above
+ *   max(minVolume, spikeRatio × baseline, peakRatio × recent peak) fires, and so does every later
+ *   line of that template in that window; the score grows with count / baseline.
+ * - Drop: when a window closes with a template's count below dropRatio × a baseline of at least
+ *   minVolume, a WindowFinding is emitted (once per drop: it re-arms when the count recovers).
+ *
+ * The baseline is an exponentially weighted mean of the template's counts in the source's past
+ * windows, with bias correction (so the first windows are not pulled towards zero), and zeros for
+ * windows in which the template was absent. Only windows in which the source logged anything count:
+ * a source that was switched off for a night does not teach every template that zero is normal.
+ *
+ * The recent peak (the largest window count, decaying per window) keeps periodic bursts, such as a
+ * job that writes 100 lines every ten minutes, from being a spike every time they come back: a
+ * spike must also be well above the last bursts, not only above the mean.
+ *
+ * Cost: a Map lookup and a few float operations per line. When a window closes only templates whose
+ * baseline is at least minVolume are visited (the only ones that can drop); the others catch up on
+ * the windows they missed, in closed form, the next time they are seen.
+ */
+import type { DetectInput, Detector, Finding, WindowFinding } from './detector.js';
+
+export interface FrequencyOptions {
+  /** Window length in ms of event time. */
+  windowMs: number;
+  /** Fewest lines in a window for a spike, and smallest baseline (lines per window) for a drop. */
+  minVolume: number;
+  /** A spike is more than this many times the baseline. */
+  spikeRatio: number;
+  /** …and more than this many times the recent peak window count. */
+  peakRatio: number;
+  /** Per-window decay of the recent peak. */
+  peakDecay: number;
+  /** A drop is a closed window below this share of the baseline. */
+  dropRatio: number;
+  /** EWMA weight of the newest window in the baseline. */
+  baselineAlpha: number;
+  /** Windows (with traffic) a source must close before spikes and drops count. */
+  warmupWindows: number;
+  /** Templates followed per source (the least recently seen go first). */
+  maxTemplatesPerSource: number;
+  /** Sources followed (the least recently active go first). */
+  maxSources: number;
+  /** Window findings held until drained; more are dropped and counted. */
+  maxPendingWindowFindings: number;
+}
+
+export const DEFAULT_FREQUENCY_OPTIONS: Readonly<FrequencyOptions> = Object.freeze({
+  // one minute: long enough to hold tens of lines of a template that matters, short enough that a
+  // burst is not averaged away and an alert comes within a minute of it
+  windowMs: 60_000,
+  // 20 lines a minute: below that, counts are small numbers whose ratios are noise (3 vs 1 is "3×")
+  minVolume: 20,
+  // 5×: ordinary traffic swings by 2–3× between minutes; 5× is beyond that on real systems
+  spikeRatio: 5,
+  // 2× the recent peak: a burst must be clearly bigger than the bursts this template already had
+  peakRatio: 2,
+  // 0.95 per window: the peak halves in about 14 windows (a quarter of an hour at 1-minute windows)
+  peakDecay: 0.95,
+  // 0.2: a template down to a fifth of its usual volume has mostly stopped, beyond ordinary dips
+  dropRatio: 0.2,
+  // 0.1: the baseline remembers roughly the last 10–20 windows; a single burst moves it by a tenth,
+  // and a lasting change becomes the new normal within about half an hour at 1-minute windows
+  baselineAlpha: 0.1,
+  // 5 windows: enough history for a mean that is not one window's accident
+  warmupWindows: 5,
+  // twice the miner's template cap per source
+  maxTemplatesPerSource: 20_000,
+  maxSources: 1_000,
+  maxPendingWindowFindings: 10_000,
+});
+
+interface TemplateWindow {
+  templateId: string;
+  template: string;
+  /** Active-window index of `count`. */
+  window: number;
+  count: number;
+  ewma: number;
+  /** Sum of the EWMA weights so far (1 - (1-α)^n): divides out the start-up bias. */
+  weight: number;
+  peak: number;
+  watched: boolean;
+  dropping: boolean;
+  lastSeq: number;
+}
+
+interface FrequencySource {
+  /** Calendar index (timeMs / windowMs) of the open window. */
+  calWindow: number;
+  /** Active-window index of the open window = windows with traffic closed so far. */
+  active: number;
+  lastMs: number;
+  templates: Map<string, TemplateWindow>;
+  /** Templates with a baseline ≥ minVolume: the only ones a closing window must visit. */
+  watched: Set<TemplateWindow>;
+  lastTouch: number;
+}
+
+/** Share of a full template map dropped at once when it overflows. */
+const EVICT_FRACTION = 0.1;
+/** A partly covered last window (at finish) is judged only when it covers at least this share. */
+const MIN_PARTIAL_WINDOW = 0.5;
+
+export class FrequencyDetector implements Detector {
+  readonly name = 'frequency';
+  private readonly opts: FrequencyOptions;
+  private readonly sources = new Map<string, FrequencySource>();
+  private pending: WindowFinding[] = [];
+  private touch = 0;
+  /** Window findings dropped because nobody drained them. */
+  droppedWindowFindings = 0;
+
+  constructor(options: Partial<FrequencyOptions> = {}) {
+    this.opts = { ...DEFAULT_FREQUENCY_OPTIONS, ...options };
+  }
+
+  observe(input: DetectInput): Finding[] {
+    const o = this.opts;
+    const cal = Math.floor(input.timeMs / o.windowMs);
+    const s = this.stateOf(input.source, cal);
+    s.lastTouch = ++this.touch;
+    // a record from an earlier window (slight disorder) counts in the open one; a jump back by more
+    // than a window is a clock reset (a new file, a replay) and opens a window there
+    if (cal > s.calWindow) this.closeWindow(input.source, s, cal, 1);
+    else if (cal < s.calWindow - 1) this.closeWindow(input.source, s, cal, this.coverage(s));
+    if (input.timeMs > s.lastMs) s.lastMs = input.timeMs;
+
+    let t = s.templates.get(input.templateId);
+    if (t === undefined) {
+      // absent so far: `active` windows of zeros
+      const weight = 1 - Math.pow(1 - o.baselineAlpha, s.active);
+      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, watched: false, dropping: false, lastSeq: 0 };
+      s.templates.set(input.templateId, t);
+      if (s.templates.size > o.maxTemplatesPerSource) this.evictTemplates(s, t);
+    } else if (t.window < s.active) {
+      this.fold(t, s.active);
+    }
+    t.count++;
+    t.lastSeq = input.seq;
+    t.template = input.template;
+    const baseline = t.weight > 0 ? t.ewma / t.weight : 0;
+    if (!t.watched && baseline >= o.minVolume) {
+      t.watched = true;
+      s.watched.add(t);
+    }
+    if (s.active < o.warmupWindows) return [];
+    const threshold = Math.max(o.minVolume, o.spikeRatio * baseline, o.peakRatio * t.peak);
+    if (t.count <= threshold) return [];
+    return [this.spikeFinding(input, s, t, baseline, threshold)];
+  }
+
+  drainWindowFindings(): WindowFinding[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  /** Closes every open window; the last one is judged against a baseline scaled to the part of it the stream covered. */
+  finish(): void {
+    for (const [source, s] of this.sources) this.closeWindow(source, s, s.calWindow + 1, this.coverage(s));
+  }
+
+  /** Share of the open window the stream has covered so far (its last record's place in it). */
+  private coverage(s: FrequencySource): number {
+    return Math.min(1, (s.lastMs - s.calWindow * this.opts.windowMs + 1) / this.opts.windowMs);
+  }
+
+  /** The baseline (lines per window) of a template, folded up to the open window. For reports and tests. */
+  baselineOf(source: string, templateId: string): number | undefined {
+    const t = this.sources.get(source)?.templates.get(templateId);
+    if (t === undefined) return undefined;
+    return t.weight > 0 ? t.ewma / t.weight : 0;
+  }
+
+  private spikeFinding(input: DetectInput, s: FrequencySource, t: TemplateWindow, baseline: number, threshold: number): Finding {
+    const o = this.opts;
+    // a baseline under minVolume / spikeRatio is as good as none: measure against that floor
+    const ratio = t.count / Math.max(baseline, o.minVolume / o.spikeRatio);
+    const score = clamp(0.5 + 0.5 * Math.log10(ratio / o.spikeRatio), 0.5, 1);
+    const windowStartMs = s.calWindow * o.windowMs;
+    return {
+      detector: 'frequency_spike',
+      score,
+      reason: `template logged ${fmt(t.count)} times in the current ${fmtMs(o.windowMs)} window, ${baseline * o.spikeRatio >= o.minVolume ? `${ratio.toFixed(1)}× its baseline of ${baseline.toFixed(1)} per window` : `where it usually logs ${baseline.toFixed(1)} per window`} (spike threshold ${threshold.toFixed(0)}): ${short(t.template)}`,
+      evidence: {
+        templateId: t.templateId,
+        template: t.template,
+        source: input.source,
+        windowStartMs,
+        windowMs: o.windowMs,
+        count: t.count,
+        baselinePerWindow: round(baseline),
+        recentPeak: round(t.peak),
+        ratio: round(ratio),
+        threshold: round(threshold),
+      },
+      tags: ['spike'],
+      severity: 'medium',
+    };
+  }
+
+  /** Folds the template's open count and the windows it missed, so it stands at active window `upTo`. */
+  private fold(t: TemplateWindow, upTo: number): void {
+    const a = this.opts.baselineAlpha;
+    t.ewma = (1 - a) * t.ewma + a * t.count;
+    t.weight = (1 - a) * t.weight + a;
+    t.peak = Math.max(t.count, t.peak * this.opts.peakDecay);
+    const missed = upTo - t.window - 1;
+    if (missed > 0) {
+      const f = Math.pow(1 - a, missed);
+      t.ewma *= f;
+      t.weight = t.weight * f + (1 - f);
+      t.peak *= Math.pow(this.opts.peakDecay, missed);
+    }
+    t.window = upTo;
+    t.count = 0;
+  }
+
+  /**
+   * Closes the open window of a source: judges the watched templates for drops, folds them, and
+   * opens calendar window `nextCal`. `coverage` < 1 scales the expectation for a partly seen window.
+   */
+  private closeWindow(source: string, s: FrequencySource, nextCal: number, coverage: number): void {
+    const o = this.opts;
+    const closed = s.active;
+    const judge = closed >= o.warmupWindows && coverage >= MIN_PARTIAL_WINDOW;
+    for (const t of s.watched) {
+      if (t.window < closed) this.fold(t, closed);
+      const baseline = t.weight > 0 ? t.ewma / t.weight : 0;
+      const expected = baseline * coverage;
+      if (judge && baseline >= o.minVolume) {
+        if (t.count < o.dropRatio * expected) {
+          if (!t.dropping) {
+            t.dropping = true;
+            this.emit(this.dropFinding(source, s, t, baseline, expected, coverage));
+          }
+        } else {
+          t.dropping = false;
+        }
+      }
+      this.fold(t, closed + 1);
+      if (t.ewma / t.weight < o.minVolume) {
+        t.watched = false;
+        t.dropping = false;
+        s.watched.delete(t);
+      }
+    }
+    s.active = closed + 1;
+    s.calWindow = nextCal;
+    s.lastMs = nextCal * o.windowMs;
+  }
+
+  private dropFinding(source: string, s: FrequencySource, t: TemplateWindow, baseline: number, expected: number, coverage: number): WindowFinding {
+    const o = this.opts;
+    const startMs = s.calWindow * o.windowMs;
+    const fall = 1 - t.count / expected;
+    // at the threshold (count = dropRatio × expected) 0.5; silence 1
+    const score = clamp(0.5 + 0.5 * (1 - t.count / (o.dropRatio * expected)), 0.5, 1);
+    return {
+      detector: 'frequency_drop',
+      source,
+      templateId: t.templateId,
+      startMs,
+      endMs: startMs + o.windowMs,
+      score,
+      reason: `template fell to ${fmt(t.count)} lines in the ${fmtMs(o.windowMs)} window (baseline ${baseline.toFixed(1)} per window, −${(fall * 100).toFixed(0)}%; a drop is below ${(o.dropRatio * 100).toFixed(0)}%): ${short(t.template)}`,
+      evidence: {
+        templateId: t.templateId,
+        template: t.template,
+        count: t.count,
+        baselinePerWindow: round(baseline),
+        expected: round(expected),
+        windowCoverage: round(coverage),
+        dropRatio: o.dropRatio,
+      },
+      tags: ['drop'],
+      severity: 'medium',
+    };
+  }
+
+  private emit(f: WindowFinding): void {
+    if (this.pending.length >= this.opts.maxPendingWindowFindings) {
+      this.droppedWindowFindings++;
+      return;
+    }
+    this.pending.push(f);
+  }
+
+  private stateOf(source: string, cal: number): FrequencySource {
+    let s = this.sources.get(source);
+    if (s !== undefined) return s;
+    if (this.sources.size >= this.opts.maxSources) evictLeastRecent(this.sources);
+    s = { calWindow: cal, active: 0, lastMs: cal * this.opts.windowMs, templates: new Map(), watched: new Set(), lastTouch: 0 };
+    this.sources.set(source, s);
+    return s;
+  }
+
+  private evictTemplates(s: FrequencySource, keep: TemplateWindow): void {
+    const entries = [...s.templates.values()].filter((t) => t !== keep).sort((a, b) => a.lastSeq - b.lastSeq);
+    const drop = Math.max(1, Math.floor(entries.length * EVICT_FRACTION));
+    for (let i = 0; i < drop; i++) {
+      const t = entries[i]!;
+      s.templates.delete(t.templateId);
+      s.watched.delete(t);
+    }
+  }
+}
+
+/** Removes the entry with the smallest `lastTouch` (a linear scan, run only when a new key overflows the map). */
+export function evictLeastRecent(map: Map<string, { lastTouch: number }>): void {
+  let oldest: string | undefined;
+  let min = Infinity;
+  for (const [k, v] of map) {
+    if (v.lastTouch < min) {
+      min = v.lastTouch;
+      oldest = k;
+    }
+  }
+  if (oldest !== undefined) map.delete(oldest);
+}
+
+export const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+export const round = (x: number): number => Number(x.toPrecision(4));
+/** 12345 → "12,345" (locale-free, so reasons read the same everywhere). */
+export const fmt = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+/** 60000 → "60 s", 300000 → "5 min". */
+export const fmtMs = (ms: number): string => (ms % 60_000 === 0 && ms >= 120_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+/** A template cut for a reason sentence (the evidence keeps it whole). */
+export const short = (template: string): string => (template.length > 100 ? `${template.slice(0, 97)}…` : template);
