@@ -18,9 +18,11 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runWorker } from './lib/child.mjs';
+import * as analyze from './sections/analyze.mjs';
+import * as detection from './sections/detection.mjs';
 import * as mine from './sections/mine.mjs';
 
-const SECTIONS = [mine];
+const SECTIONS = [mine, detection, analyze];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = dirname(benchDir);

@@ -89,7 +89,7 @@ export class Analyzer {
     this.lines++;
     this.bytes += text.length + 1;
     if (truncated) this.truncated++;
-    this.source(file).records.push(text, lineNo, (r) => this.onRecord(file, r));
+    this.source(file).records.push(text, lineNo, (r) => this.onRecord(file, r), (t, n) => this.onBinary(file, t, n));
   }
 
   /** Ends a file: its last record is emitted. */
@@ -204,6 +204,33 @@ export class Analyzer {
       level: rec.level ?? null,
       findings,
     };
+    this.onAnomaly(row);
+    this.keepTop(row);
+  }
+
+  /** A binary line in a text log is reported (it is never mined): a malformed-line anomaly. */
+  private onBinary(file: string, text: string, line: number): void {
+    const preview = text.slice(0, 200).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, '.');
+    const row: AnomalyRow = {
+      file,
+      line,
+      timestamp: null,
+      message: preview,
+      template: '',
+      templateId: '',
+      score: 1,
+      detectors: ['malformed'],
+      severity: 'medium',
+      reason: `binary or undecodable line (${text.length} characters) in a text log; not mined`,
+      tags: ['malformed'],
+      component: null,
+      level: null,
+      findings: [{ detector: 'malformed', score: 1, reason: 'binary or undecodable line in a text log', tags: ['malformed'], severity: 'medium' }],
+    };
+    this.anomalies++;
+    this.anomalySeverity.medium++;
+    this.byDetector.malformed = (this.byDetector.malformed ?? 0) + 1;
+    this.tags.malformed = (this.tags.malformed ?? 0) + 1;
     this.onAnomaly(row);
     this.keepTop(row);
   }

@@ -40,7 +40,7 @@ export const DEFAULT_DECISION: Readonly<DecisionConfig> = Object.freeze({
     outlier_window: 0.5,
     severity: 0.7,
     sensitive_data: 1,
-    correlation: 0.5,
+    correlation: 0.35,
   },
   defaultWeight: 0.7,
 });

@@ -27,10 +27,11 @@ export class FileRecords {
     private readonly limits: AssemblerLimits,
   ) {}
 
-  /** Adds one line; `emit` receives each record completed, in order. */
-  push(text: string, lineNo: number, emit: (r: AssembledRecord) => void): void {
+  /** Adds one line; `emit` receives each record completed, in order; `binary` each line set aside. */
+  push(text: string, lineNo: number, emit: (r: AssembledRecord) => void, binary?: (text: string, lineNo: number) => void): void {
     if (isBinaryLine(text)) {
       this.skipped.binary!++;
+      binary?.(text, lineNo);
       return;
     }
     if (!this.assembler) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { NewTemplateDetector } from './new-template.js';
 import { feed, Stream } from './test-helpers.js';
 
-const small = { warmupRecords: 100, warmupMs: 1_000, warmupMaxRecords: 1_000 };
+// settleNewRate -1: the Good–Turing early end never applies, so the time and record rules are tested alone
+const small = { warmupRecords: 100, warmupMs: 1_000, warmupMaxRecords: 1_000, settleNewRate: -1 };
 
 /** `n` records cycling through `templates` ids, one ms apart. */
 function* traffic(stream: Stream, n: number, templates: string[], source = 'app') {
@@ -72,7 +73,7 @@ describe('NewTemplateDetector', () => {
   });
 
   it('calls a template rare on its 2nd and 3rd sightings when below 1 in 10,000, and not on its 4th', () => {
-    const d = new NewTemplateDetector(small);
+    const d = new NewTemplateDetector({ ...small, youngCount: 1 });
     const s = new Stream();
     feed(d, traffic(s, 30_000, ['a', 'b']));
     const first = feed(d, [s.next({ templateId: 'r' })]);
@@ -89,6 +90,29 @@ describe('NewTemplateDetector', () => {
     // "r" first seen in the warm-up; at 15,000 records its 2nd sighting is 1 in 7,500
     feed(d, [s.next({ templateId: 'r' }), ...traffic(s, 15_000, ['a'])]);
     expect(feed(d, [s.next({ templateId: 'r' })])).toEqual([]);
+  });
+
+  it('ends the warm-up early once template discovery has settled (Good–Turing)', () => {
+    const d = new NewTemplateDetector({ warmupRecords: 100, warmupMs: 3_600_000, warmupMaxRecords: 100_000, settleNewRate: 5e-4 });
+    const s = new Stream();
+    // 3 templates, each seen many times: no singletons, so the next new template is news at once
+    feed(d, traffic(s, 300, ['a', 'b', 'c']));
+    expect(feed(d, [s.next({ templateId: 'n' })])).toHaveLength(1);
+    // a stream still meeting one-off templates stays in warm-up
+    const e = new NewTemplateDetector({ warmupRecords: 100, warmupMs: 3_600_000, warmupMaxRecords: 100_000, settleNewRate: 5e-4 });
+    const s2 = new Stream();
+    feed(e, Array.from({ length: 300 }, (_, i) => s2.next({ templateId: i % 10 === 0 ? `once${i}` : 'a' })));
+    expect(feed(e, [s2.next({ templateId: 'n' })])).toEqual([]);
+  });
+
+  it('reports every occurrence of a template born after the warm-up while it is young, fading', () => {
+    const d = new NewTemplateDetector({ ...small, youngCount: 5 });
+    const s = new Stream();
+    feed(d, traffic(s, 2_000, ['a']));
+    const burst = feed(d, Array.from({ length: 7 }, () => s.next({ templateId: 'boom' })));
+    expect(burst.map((f) => f.detector)).toEqual(['new_template', 'new_template', 'new_template', 'new_template', 'new_template']);
+    expect(burst[4]!.score).toBeLessThan(burst[0]!.score);
+    expect(burst[4]!.score).toBeCloseTo(burst[0]!.score * 0.6, 5);
   });
 
   it('scores rarer templates higher', () => {

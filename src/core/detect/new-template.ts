@@ -22,6 +22,14 @@ export interface NewTemplateOptions {
   warmupMs: number;
   /** The warm-up ends after this many records even if the clock has not moved (no timestamps, bursts). */
   warmupMaxRecords: number;
+  /**
+   * …or, once `warmupRecords` have passed, as soon as template discovery has settled: by
+   * Good–Turing, the chance that the next record brings an unseen template is about the share of
+   * records whose template was seen once; below this, what is new is news.
+   */
+  settleNewRate: number;
+  /** Occurrences of a new template that are all reported (a new error's burst), score fading. */
+  youngCount: number;
   /** Also emit `rare_template` findings. */
   rareEnabled: boolean;
   /** A template is rare only while seen at most this many times. */
@@ -45,6 +53,12 @@ export const DEFAULT_NEW_TEMPLATE_OPTIONS: Readonly<NewTemplateOptions> = Object
   // 10× the record warm-up: a stream without timestamps (a clock that never moves) or a burst that
   // writes 20,000 lines in a minute has shown its shape anyway.
   warmupMaxRecords: 20_000,
+  // 1 in 2,000: routine templates have all been met, so a new one is worth a look, even before the
+  // clock has covered 10 minutes
+  settleNewRate: 5e-4,
+  // a new error usually comes as a burst of a few to a few dozen lines: report them all, not just
+  // the first; past 20 the template is established (a spike of it is frequency_spike's to find)
+  youngCount: 20,
   rareEnabled: true,
   // 3 sightings and 1 in 10,000: a template seen a handful of times in tens of thousands of lines is
   // the kind a person would want to read; more often than that it is routine, if infrequent.
@@ -59,6 +73,10 @@ export const DEFAULT_NEW_TEMPLATE_OPTIONS: Readonly<NewTemplateOptions> = Object
 interface TemplateStats {
   count: number;
   lastSeq: number;
+  /** Born after the warm-up: a new template, young while seen at most `youngCount` times. */
+  young: boolean;
+  /** The score its first occurrence got. */
+  firstScore: number;
 }
 
 interface SourceState {
@@ -93,21 +111,24 @@ export class NewTemplateDetector implements Detector {
     s.records++;
     if (!s.warm) {
       const elapsed = input.timeMs - s.firstMs;
-      s.warm = recordsBefore >= this.opts.warmupRecords && (elapsed >= this.opts.warmupMs || recordsBefore >= this.opts.warmupMaxRecords);
+      const settled = recordsBefore > 0 && s.singletons / recordsBefore <= this.opts.settleNewRate;
+      s.warm = recordsBefore >= this.opts.warmupRecords && (elapsed >= this.opts.warmupMs || recordsBefore >= this.opts.warmupMaxRecords || settled);
     }
     let t = s.templates.get(input.templateId);
     if (t === undefined) {
       const singletonsBefore = s.singletons;
       const known = s.templates.size;
-      t = { count: 1, lastSeq: input.seq };
+      const finding = s.warm ? this.newFinding(input, known, recordsBefore, singletonsBefore) : undefined;
+      t = { count: 1, lastSeq: input.seq, young: s.warm, firstScore: finding?.score ?? 0 };
       s.templates.set(input.templateId, t);
       s.singletons++;
       if (s.templates.size > this.opts.maxTemplatesPerSource) this.evictTemplates(s);
-      return s.warm ? [this.newFinding(input, known, recordsBefore, singletonsBefore)] : [];
+      return finding ? [finding] : [];
     }
     t.count++;
     t.lastSeq = input.seq;
     if (t.count === 2) s.singletons--;
+    if (t.young && t.count <= this.opts.youngCount) return [this.youngFinding(input, t)];
     if (!s.warm || !this.opts.rareEnabled || t.count > this.opts.rareMaxCount) return [];
     const frequency = t.count / s.records;
     if (frequency >= this.opts.rareMaxFrequency) return [];
@@ -137,6 +158,19 @@ export class NewTemplateDetector implements Detector {
         templatesSeenOnce: singletonsBefore,
         newTemplateRate: round(pNew),
       },
+      tags: ['new'],
+      severity: 'medium',
+    };
+  }
+
+  private youngFinding(input: DetectInput, t: TemplateStats): Finding {
+    // fades from the first occurrence's score towards 60% of it by the last young occurrence
+    const score = t.firstScore * (1 - 0.4 * ((t.count - 1) / Math.max(1, this.opts.youngCount - 1)));
+    return {
+      detector: this.name,
+      score,
+      reason: `occurrence ${t.count} of a template first seen after the warm-up of source "${input.source}" (new templates stay news for ${this.opts.youngCount} occurrences)`,
+      evidence: { templateId: input.templateId, template: input.template, occurrence: t.count, youngCount: this.opts.youngCount },
       tags: ['new'],
       severity: 'medium',
     };

@@ -118,7 +118,7 @@ describe('TemplateOutlierDetector (outlier_message)', () => {
 
   it('scores each template once per model and refits after 50 new templates', () => {
     const lines = new Lines();
-    const d = new TemplateOutlierDetector({ warmupRecords: 1000 });
+    const d = new TemplateOutlierDetector({ warmupRecords: 1000, refitEvery: 50, refitGrowth: 0.1 });
     observeAll(d, hdfsTraffic(lines, 1000));
     expect(d.modelInfo('hdfs')).toMatchObject({ known: 20, fits: 1 });
     for (let i = 0; i < 49; i++) d.observe(lines.line(`worker task ${i} finished stage`, { id: `w${i}` }));
@@ -129,11 +129,18 @@ describe('TemplateOutlierDetector (outlier_message)', () => {
 
   it('refits less often as the known set grows (every 10% of it), so refits stay amortised', () => {
     const lines = new Lines();
-    const d = new TemplateOutlierDetector({ warmupRecords: 10, maxTemplates: 10_000 });
+    const d = new TemplateOutlierDetector({ warmupRecords: 10, maxTemplates: 10_000, refitEvery: 50, refitGrowth: 0.1 });
     for (let i = 0; i < 2000; i++) d.observe(lines.line(`job stage ${i % 7} event${i} done`, { id: `t${i}` }));
     // fits at 10, 60, 110 … 510 known templates (11), then each after 10% more: 561, 618 … 1946 (14);
     // every 50 would have been 40 fits, and grows linearly with the templates
     expect(d.modelInfo('hdfs')).toMatchObject({ fits: 25, known: 1946 });
+  });
+
+  it('by default refits only after the known set grows by half, so fits stay few', () => {
+    const lines = new Lines();
+    const d = new TemplateOutlierDetector({ warmupRecords: 10, maxTemplates: 10_000 });
+    for (let i = 0; i < 2000; i++) d.observe(lines.line(`job stage ${i % 7} event${i} done`, { id: `t${i}` }));
+    expect(d.modelInfo('hdfs')!.fits).toBeLessThanOrEqual(12);
   });
 
   it('remembers at most maxTemplates templates per source', () => {

@@ -87,8 +87,10 @@ export interface TemplateOutlierOptions {
 export const TEMPLATE_OUTLIER_DEFAULTS: Readonly<Required<TemplateOutlierOptions>> = Object.freeze({
   warmupRecords: 5000,
   minTemplates: 10,
-  refitEvery: 50,
-  refitGrowth: 0.1,
+  // a refit costs O(templates²) similarity work: refitting only after the known set grows by half
+  // keeps the total cost a geometric sum (a few fits), and a fit is only about novelty anyway
+  refitEvery: 100,
+  refitGrowth: 0.5,
   maxTemplates: 5000,
   maxSources: 1000,
   minThreshold: 0.62,

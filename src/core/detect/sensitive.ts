@@ -304,8 +304,12 @@ export class SensitiveDataDetector implements Detector {
   }
 
   observe(input: DetectInput): Finding[] {
-    if (!this.templateMayHold(input) && !this.paramsMayHold(input.params)) return [];
-    let found = findSensitive(input.record.message);
+    const attrs = input.record.attributes;
+    if (!this.templateMayHold(input) && !this.paramsMayHold(input.params) && attrs === undefined) return [];
+    // structured records keep fields beside the message (`"api_key": "sk_live_…"`): scan them as key=value
+    let text = input.record.message;
+    if (attrs !== undefined) for (const k in attrs) text += ` ${k}=${attrs[k]}`;
+    let found = findSensitive(text);
     if (!this.opts.reportEmails) found = found.filter((f) => f.kind !== 'email');
     if (found.length === 0) return [];
     let score = 0;

@@ -219,11 +219,18 @@ export interface SeverityDetectorOptions {
   minScore: number;
   /** Templates whose phrase score is remembered. */
   cacheTemplates: number;
+  /**
+   * Occurrences of a severe template reported at full score; beyond, the score falls as
+   * √(youngCount / occurrences): at 4× youngCount it is halved.
+   */
+  youngCount: number;
 }
 
 export const DEFAULT_SEVERITY_OPTIONS: Readonly<SeverityDetectorOptions> = Object.freeze({
   minScore: 0.7,
   cacheTemplates: DEFAULT_SEVERITY_CACHE_TEMPLATES,
+  // a new error's burst is usually a handful of lines; twenty repeats make it a known error
+  youngCount: 20,
 });
 
 const LEVEL_NAMES: Record<Level, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', notice: 'NOTICE', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
@@ -233,6 +240,8 @@ export class SeverityDetector implements Detector {
   readonly name = 'severity';
   private readonly opts: SeverityDetectorOptions;
   private readonly cache: TemplateSeverityCache;
+  /** Occurrences per source and template (bounded like the cache). */
+  private readonly seen = new Map<string, number>();
 
   constructor(options: Partial<SeverityDetectorOptions> = {}) {
     this.opts = { ...DEFAULT_SEVERITY_OPTIONS, ...options };
@@ -243,9 +252,17 @@ export class SeverityDetector implements Detector {
     const phrases = this.cache.phrasesOf(input);
     const level = input.record.level;
     const fromLevel = levelScore(level);
-    const score = Math.max(phrases.score, fromLevel);
-    if (score < this.opts.minScore) return [];
-    const severity = severityOfScore(score);
+    const severe = Math.max(phrases.score, fromLevel);
+    if (severe < this.opts.minScore) return [];
+    // a severe template that keeps recurring is background (its bursts are error_rate's and
+    // frequency_spike's to find); its first occurrences are news
+    const key = `${input.source}\u0000${input.templateId}`;
+    const count = (this.seen.get(key) ?? 0) + 1;
+    if (count === 1 && this.seen.size >= this.opts.cacheTemplates) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(key, count);
+    const recurrence = count <= this.opts.youngCount ? 1 : Math.sqrt(this.opts.youngCount / count);
+    const score = severe * recurrence;
+    const severity = severityOfScore(severe);
     const words = phrases.matched.filter((w) => !w.startsWith('benign:'));
     const quoted = words.map((w) => `"${w}"`).join(', ');
     // the level word disagrees when it is missing or milder than what the words say
@@ -256,7 +273,8 @@ export class SeverityDetector implements Detector {
     } else {
       reason = `line logged at ${level ? LEVEL_NAMES[level] : 'no level'}${words.length > 0 ? ` says ${quoted}` : ''}: ${severity} severity (score ${score.toFixed(2)})`;
     }
-    const evidence: Record<string, unknown> = { level: level ?? null, matched: [...phrases.matched], phraseScore: round(phrases.score), levelScore: fromLevel };
+    if (recurrence < 1) reason += `; a known error, seen ${count} times`;
+    const evidence: Record<string, unknown> = { level: level ?? null, matched: [...phrases.matched], phraseScore: round(phrases.score), levelScore: fromLevel, occurrences: count, recurrence: round(recurrence) };
     return [{ detector: this.name, score, reason, evidence, tags: semantic ? ['error', 'semantic'] : ['error'], severity }];
   }
 }

@@ -209,3 +209,26 @@ describe('RecordAssembler', () => {
     expect(records.map((r) => [r.firstLine, r.lineCount, r.record.message])).toEqual([[1, 1, 'one'], [2, 1, 'two'], [3, 1, 'three']]);
   });
 });
+
+describe('header-less lines in a timestamped stream', () => {
+  const sample = Array.from({ length: 20 }, (_, i) => `2024-01-15 10:00:${String(i).padStart(2, '0')} INFO [api] request ${i} served`);
+
+  it('keeps a garbled or torn line as a record of its own, so it is judged on its own', () => {
+    const a = new RecordAssembler(new LineParser(detectFormat(sample, 2024), 2024));
+    const out = [...a.push(sample[0]!, 1), ...a.push('°W °@VmJ| ¶ÆAqÿðf E +@ü¦¡ yñg', 2), ...a.push(sample[1]!, 3), ...a.flush()];
+    expect(out.map((r) => r.firstLine)).toEqual([1, 2, 3]);
+  });
+
+  it('still joins an exception line and its frames to the record before', () => {
+    const a = new RecordAssembler(new LineParser(detectFormat(sample, 2024), 2024));
+    const out = [
+      ...a.push('2024-01-15 10:00:00 ERROR [api] request failed:', 1),
+      ...a.push('java.lang.IllegalStateException: boom', 2),
+      ...a.push('\tat com.example.A.run(A.java:1)', 3),
+      ...a.push('ValueError: also part of it', 4),
+      ...a.push(sample[1]!, 5),
+      ...a.flush(),
+    ];
+    expect(out.map((r) => [r.firstLine, r.lastLine])).toEqual([[1, 4], [5, 5]]);
+  });
+});

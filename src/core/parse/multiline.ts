@@ -95,6 +95,9 @@ function checkLimit(name: string, n: number): number {
   return n;
 }
 
+/** First lines of exceptions and tracebacks: `java.io.IOException: x`, `ValueError: bad`, `Traceback (…`. */
+const EXCEPTION_HEAD = /(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault|Panic)\b|Traceback \(most recent call last\)|panic: |goroutine \d+ \[/y;
+
 export class RecordAssembler {
   private readonly maxLines: number;
   private readonly maxChars: number;
@@ -125,6 +128,14 @@ export class RecordAssembler {
     const f = parser.format;
     this.bare = f.kind === 'bare';
     this.timestamped = f.kind === 'text' && f.shape.some((field) => field.kind === 'ts');
+  }
+
+  /** Whether an unindented header-less line continues the open record (see `push`). */
+  private expectsMore(line: string, at: number): boolean {
+    if (this.parts.length > 0) return true;
+    if (stickyAt(EXCEPTION_HEAD, line, at)) return true;
+    const head = this.head?.message ?? '';
+    return head.charCodeAt(head.length - 1) === 58 /* : */;
   }
 
   /** Whether a record is open (it completes when the next one starts, or on `flush`). */
@@ -161,9 +172,12 @@ export class RecordAssembler {
     const parsed = this.parser.parse(line);
     if (this.head !== undefined && !this.bare) {
       const hasTimestamp = parsed.record.timestampText !== undefined;
-      const continues = indented
-        ? !(parsed.headerMatched && hasTimestamp)
-        : !parsed.headerMatched || (this.timestamped && !hasTimestamp);
+      // an unindented line without the stream's header joins the open record only when it looks
+      // like part of a multi-line message (an exception or traceback line, a record already
+      // spanning lines, a record that announced more with a trailing colon); anything else, a
+      // garbled or torn line say, is a record of its own so it is judged on its own
+      const headerless = !parsed.headerMatched || (this.timestamped && !hasTimestamp);
+      const continues = indented ? !(parsed.headerMatched && hasTimestamp) : headerless && this.expectsMore(line, at);
       if (continues) {
         this.append(line, lineNo);
         return NONE;
