@@ -38,7 +38,8 @@ describe('FrequencyDetector spikes', () => {
   });
 
   it('fires on the line that crosses the threshold and on every later line of that template in the window', () => {
-    const d = new FrequencyDetector();
+    // the short-term rate off, to see the window count alone
+    const d = new FrequencyDetector({ burstMinCount: Number.MAX_SAFE_INTEGER });
     const s = new Stream();
     steady(d, s, 10, { a: 10 });
     const lines = windowOf(s, 10, { a: 70 });
@@ -54,13 +55,43 @@ describe('FrequencyDetector spikes', () => {
 
   it('needs minVolume lines even when the baseline is tiny', () => {
     const run = (count: number) => {
-      const d = new FrequencyDetector();
+      // window counts alone (windowOf packs a template's lines together, which the short-term rate would call a burst)
+      const d = new FrequencyDetector({ burstMinCount: Number.MAX_SAFE_INTEGER });
       const s = new Stream();
       steady(d, s, 10, { a: 1, bg: 50 });
       return feed(d, windowOf(s, 10, { a: count, bg: 50 }));
     };
     expect(run(20)).toEqual([]);
     expect(run(21)).toHaveLength(1);
+  });
+
+  it('sees a burst within seconds from the short-term rate, whatever window boundary it straddles', () => {
+    const d = new FrequencyDetector();
+    const s = new Stream();
+    steady(d, s, 10, { a: 10, bg: 30 });
+    // 40 lines of "a" in 8 s, straddling the boundary of windows 9 and 10
+    const start = 10 * MIN - 4_000;
+    const burst = Array.from({ length: 40 }, (_, i) => s.next({ templateId: 'a', timeMs: start + i * 200 }));
+    const f = feed(d, burst);
+    // 40 lines at 300 a minute against a baseline of 10: all but the first dozen are flagged
+    expect(f.length).toBeGreaterThanOrEqual(25);
+    expect(f[0]!.reason).toMatch(/over the last 10 s/);
+    // the same 40 lines spread over two minutes are no spike
+    const d2 = new FrequencyDetector();
+    const s2 = new Stream();
+    steady(d2, s2, 10, { a: 10, bg: 30 });
+    expect(feed(d2, Array.from({ length: 40 }, (_, i) => s2.next({ templateId: 'a', timeMs: 10 * MIN + i * 3_000 })))).toEqual([]);
+  });
+
+  it('lets a one-off spike not hide the next one, while a burst seen twice within the hour is a habit', () => {
+    const d = new FrequencyDetector();
+    const s = new Stream();
+    steady(d, s, 10, { a: 10, bg: 30 });
+    expect(feed(d, windowOf(s, 10, { a: 150, bg: 30 })).length).toBeGreaterThan(0);
+    for (let w = 11; w < 25; w++) feed(d, windowOf(s, w, { a: 10, bg: 30 }));
+    expect(feed(d, windowOf(s, 25, { a: 150, bg: 30 })).length).toBeGreaterThan(0);
+    for (let w = 26; w < 40; w++) feed(d, windowOf(s, w, { a: 10, bg: 30 }));
+    expect(feed(d, windowOf(s, 40, { a: 150, bg: 30 }))).toEqual([]);
   });
 
   it('says nothing during the warm-up windows', () => {

@@ -31,8 +31,19 @@ export interface FrequencyOptions {
   spikeRatio: number;
   /** …and more than this many times the recent peak window count. */
   peakRatio: number;
-  /** Per-window decay of the recent peak. */
-  peakDecay: number;
+  /**
+   * The recent peak is the `peakRank`-th largest count of the last `peakWindows` windows: bursts a
+   * template has often (a cron, a batch) set the bar, a one-off spike does not hide the next one.
+   */
+  peakWindows: number;
+  peakRank: number;
+  /**
+   * Horizon (ms) of the short-term rate: a decaying count over about this long, so a burst is seen
+   * within seconds and whatever window boundary it straddles.
+   */
+  burstMs: number;
+  /** Fewest lines in the short horizon before the short-term rate can call a spike. */
+  burstMinCount: number;
   /** A drop is a closed window below this share of the baseline. */
   dropRatio: number;
   /** EWMA weight of the newest window in the baseline. */
@@ -57,8 +68,15 @@ export const DEFAULT_FREQUENCY_OPTIONS: Readonly<FrequencyOptions> = Object.free
   spikeRatio: 5,
   // 2× the recent peak: a burst must be clearly bigger than the bursts this template already had
   peakRatio: 2,
-  // 0.95 per window: the peak halves in about 14 windows (a quarter of an hour at 1-minute windows)
-  peakDecay: 0.95,
+  // the 2nd largest of the last 60 windows (an hour at 1-minute windows): a burst seen twice in
+  // the last hour (a cron, a batch) is the template's habit; a one-off spike does not hide the next
+  peakWindows: 60,
+  peakRank: 2,
+  // 10 s: a sixth of a window; a burst at 5× a 20-a-minute baseline shows ~8 lines in 10 s, enough
+  // to tell from noise, and the alarm comes within seconds rather than at the window's end
+  burstMs: 10_000,
+  // 8 lines in the horizon: a handful of lines close together is not a spike yet
+  burstMinCount: 8,
   // 0.2: a template down to a fifth of its usual volume has mostly stopped, beyond ordinary dips
   dropRatio: 0.2,
   // 0.1: the baseline remembers roughly the last 10–20 windows; a single burst moves it by a tenth,
@@ -85,6 +103,15 @@ interface TemplateWindow {
   watched: boolean;
   dropping: boolean;
   lastSeq: number;
+  /** Decaying count over the last ~burstMs (see burstMs) and when it was last updated. */
+  burst: number;
+  burstAt: number;
+  /** Largest short-term count in the open window, and the recent peak of those (its usual burstiness). */
+  burstMax: number;
+  burstPeak: number;
+  /** Counts and short-term maxima of the last `peakWindows` windows, newest last. */
+  history: number[];
+  burstHistory: number[];
 }
 
 interface FrequencySource {
@@ -132,7 +159,7 @@ export class FrequencyDetector implements Detector {
     if (t === undefined) {
       // absent so far: `active` windows of zeros
       const weight = 1 - Math.pow(1 - o.baselineAlpha, s.active);
-      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, watched: false, dropping: false, lastSeq: 0 };
+      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, watched: false, dropping: false, lastSeq: 0, burst: 0, burstAt: input.timeMs, burstMax: 0, burstPeak: 0, history: [], burstHistory: [] };
       s.templates.set(input.templateId, t);
       if (s.templates.size > o.maxTemplatesPerSource) this.evictTemplates(s, t);
     } else if (t.window < s.active) {
@@ -146,10 +173,26 @@ export class FrequencyDetector implements Detector {
       t.watched = true;
       s.watched.add(t);
     }
+    // short-term rate: a count decaying with time constant burstMs (≈ lines in the last burstMs)
+    if (input.timeMs < t.burstAt - o.burstMs) {
+      // the clock jumped back (a replay, another file): the short-term count starts over
+      t.burst = 0;
+      t.burstAt = input.timeMs;
+    }
+    const dt = Math.max(0, input.timeMs - t.burstAt);
+    t.burst = t.burst * Math.exp(-dt / o.burstMs) + 1;
+    t.burstAt = Math.max(t.burstAt, input.timeMs);
+    const usualBurst = t.burstPeak;
+    if (t.burst > t.burstMax) t.burstMax = t.burst;
     if (s.active < o.warmupWindows) return [];
     const threshold = Math.max(o.minVolume, o.spikeRatio * baseline, o.peakRatio * t.peak);
-    if (t.count <= threshold) return [];
-    return [this.spikeFinding(input, s, t, baseline, threshold)];
+    if (t.count > threshold) return [this.spikeFinding(input, s, t, baseline, threshold)];
+    // the same test on the short-term rate, scaled to a window, and beyond this template's usual bursts
+    const perWindow = (t.burst * o.windowMs) / o.burstMs;
+    if (t.burst >= o.burstMinCount && perWindow > threshold && t.burst > o.peakRatio * usualBurst) {
+      return [this.spikeFinding(input, s, t, baseline, threshold, perWindow)];
+    }
+    return [];
   }
 
   drainWindowFindings(): WindowFinding[] {
@@ -175,16 +218,17 @@ export class FrequencyDetector implements Detector {
     return t.weight > 0 ? t.ewma / t.weight : 0;
   }
 
-  private spikeFinding(input: DetectInput, s: FrequencySource, t: TemplateWindow, baseline: number, threshold: number): Finding {
+  private spikeFinding(input: DetectInput, s: FrequencySource, t: TemplateWindow, baseline: number, threshold: number, shortTermPerWindow?: number): Finding {
     const o = this.opts;
+    const observed = shortTermPerWindow ?? t.count;
     // a baseline under minVolume / spikeRatio is as good as none: measure against that floor
-    const ratio = t.count / Math.max(baseline, o.minVolume / o.spikeRatio);
+    const ratio = observed / Math.max(baseline, o.minVolume / o.spikeRatio);
     const score = clamp(0.5 + 0.5 * Math.log10(ratio / o.spikeRatio), 0.5, 1);
     const windowStartMs = s.calWindow * o.windowMs;
     return {
       detector: 'frequency_spike',
       score,
-      reason: `template logged ${fmt(t.count)} times in the current ${fmtMs(o.windowMs)} window, ${baseline * o.spikeRatio >= o.minVolume ? `${ratio.toFixed(1)}× its baseline of ${baseline.toFixed(1)} per window` : `where it usually logs ${baseline.toFixed(1)} per window`} (spike threshold ${threshold.toFixed(0)}): ${short(t.template)}`,
+      reason: `${shortTermPerWindow === undefined ? `template logged ${fmt(t.count)} times in the current ${fmtMs(o.windowMs)} window` : `template logging at ${fmt(Math.round(shortTermPerWindow))} per ${fmtMs(o.windowMs)} over the last ${fmtMs(o.burstMs)}`}, ${baseline * o.spikeRatio >= o.minVolume ? `${ratio.toFixed(1)}× its baseline of ${baseline.toFixed(1)} per window` : `where it usually logs ${baseline.toFixed(1)} per window`} (spike threshold ${threshold.toFixed(0)}): ${short(t.template)}`,
       evidence: {
         templateId: t.templateId,
         template: t.template,
@@ -202,18 +246,32 @@ export class FrequencyDetector implements Detector {
     };
   }
 
+  /** Adds a closed window to the template's recent history and recomputes its recent peaks. */
+  private remember(t: TemplateWindow, count: number, burstMax: number): void {
+    const n = this.opts.peakWindows;
+    t.history.push(count);
+    t.burstHistory.push(burstMax);
+    if (t.history.length > n) {
+      t.history.shift();
+      t.burstHistory.shift();
+    }
+    t.peak = kthLargest(t.history, this.opts.peakRank);
+    t.burstPeak = kthLargest(t.burstHistory, this.opts.peakRank);
+  }
+
   /** Folds the template's open count and the windows it missed, so it stands at active window `upTo`. */
   private fold(t: TemplateWindow, upTo: number): void {
     const a = this.opts.baselineAlpha;
     t.ewma = (1 - a) * t.ewma + a * t.count;
     t.weight = (1 - a) * t.weight + a;
-    t.peak = Math.max(t.count, t.peak * this.opts.peakDecay);
+    this.remember(t, t.count, t.burstMax);
+    t.burstMax = 0;
     const missed = upTo - t.window - 1;
     if (missed > 0) {
       const f = Math.pow(1 - a, missed);
       t.ewma *= f;
       t.weight = t.weight * f + (1 - f);
-      t.peak *= Math.pow(this.opts.peakDecay, missed);
+      for (let i = 0; i < Math.min(missed, this.opts.peakWindows); i++) this.remember(t, 0, 0);
     }
     t.window = upTo;
     t.count = 0;
@@ -310,6 +368,12 @@ export class FrequencyDetector implements Detector {
 }
 
 /** Removes the entry with the smallest `lastTouch` (a linear scan, run only when a new key overflows the map). */
+/** The k-th largest value (1-based) of a short list; 0 when it has fewer than k values. */
+function kthLargest(values: readonly number[], k: number): number {
+  if (values.length < k) return 0;
+  return [...values].sort((a, b) => b - a)[k - 1]!;
+}
+
 export function evictLeastRecent(map: Map<string, { lastTouch: number }>): void {
   let oldest: string | undefined;
   let min = Infinity;

@@ -229,13 +229,16 @@ export interface SeverityDetectorOptions {
 export const DEFAULT_SEVERITY_OPTIONS: Readonly<SeverityDetectorOptions> = Object.freeze({
   minScore: 0.7,
   cacheTemplates: DEFAULT_SEVERITY_CACHE_TEMPLATES,
-  // a new error's burst is usually a handful of lines; twenty repeats make it a known error
-  youngCount: 20,
+  // ten repeats make a routine error a known one (a new error's whole burst is new_template's)
+  youngCount: 10,
 });
 
 const LEVEL_NAMES: Record<Level, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', notice: 'NOTICE', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
 
 /** Fires for records whose semantic severity is high or critical, whatever their level word says. */
+/** The score from which a line is critical (see severityOfScore). */
+const CRITICAL_SCORE = 0.9;
+
 export class SeverityDetector implements Detector {
   readonly name = 'severity';
   private readonly opts: SeverityDetectorOptions;
@@ -260,7 +263,8 @@ export class SeverityDetector implements Detector {
     const count = (this.seen.get(key) ?? 0) + 1;
     if (count === 1 && this.seen.size >= this.opts.cacheTemplates) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, count);
-    const recurrence = count <= this.opts.youngCount ? 1 : Math.sqrt(this.opts.youngCount / count);
+    // critical lines (fatal, out of memory, panic …) never fade: they are worth a look every time
+    const recurrence = count <= this.opts.youngCount || severe >= CRITICAL_SCORE ? 1 : Math.sqrt(this.opts.youngCount / count);
     const score = severe * recurrence;
     const severity = severityOfScore(severe);
     const words = phrases.matched.filter((w) => !w.startsWith('benign:'));
