@@ -144,7 +144,12 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   for (const file of files) {
     const { stream, rawBytes } = openCounted(file);
     const name = file === '-' ? 'stdin' : file;
-    for await (const batch of readLineBatches(stream, { maxLineChars: config.limits.maxLineChars })) {
+    let read = 0;
+    const onBytes = (total: number): void => {
+      analyzer.addBytes(total - read);
+      read = total;
+    };
+    for await (const batch of readLineBatches(stream, { maxLineChars: config.limits.maxLineChars, onBytes })) {
       for (const l of batch) analyzer.pushLine(name, l.text, l.lineNo, l.truncated);
       lines += batch.length;
       await writers.flush();

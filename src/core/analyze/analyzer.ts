@@ -87,9 +87,13 @@ export class Analyzer {
   /** Feeds one physical line of `file` (1-based `lineNo`). */
   pushLine(file: string, text: string, lineNo: number, truncated = false): void {
     this.lines++;
-    this.bytes += text.length + 1;
     if (truncated) this.truncated++;
     this.source(file).records.push(text, lineNo, (r) => this.onRecord(file, r), (t, n) => this.onBinary(file, t, n));
+  }
+
+  /** Counts bytes read (decompressed), for the summary's volume. */
+  addBytes(n: number): void {
+    this.bytes += n;
   }
 
   /** Ends a file: its last record is emitted. */
