@@ -41,6 +41,7 @@ export const DEFAULT_DECISION: Readonly<DecisionConfig> = Object.freeze({
     severity: 0.7,
     sensitive_data: 1,
     correlation: 0.35,
+    malformed: 0.7,
   },
   defaultWeight: 0.7,
 });

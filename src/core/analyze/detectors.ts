@@ -8,6 +8,7 @@ import { CorrelationDetector, DEFAULT_CORRELATION_OPTIONS } from '../detect/corr
 import { DEFAULT_ERROR_RATE_OPTIONS, ErrorRateDetector } from '../detect/error-rate.js';
 import { DEFAULT_FLOOD_OPTIONS, FloodDetector } from '../detect/flood.js';
 import { DEFAULT_FREQUENCY_OPTIONS, FrequencyDetector } from '../detect/frequency.js';
+import { DEFAULT_MALFORMED_OPTIONS, MalformedTextDetector } from '../detect/malformed.js';
 import { DEFAULT_NEW_TEMPLATE_OPTIONS, NewTemplateDetector } from '../detect/new-template.js';
 import { TEMPLATE_OUTLIER_DEFAULTS, TemplateOutlierDetector, WINDOW_OUTLIER_DEFAULTS, WindowOutlierDetector } from '../detect/outlier.js';
 import { DEFAULT_SENSITIVE_OPTIONS, SensitiveDataDetector } from '../detect/sensitive.js';
@@ -38,6 +39,7 @@ export const DETECTORS: Readonly<Record<string, Entry>> = {
   severity: entry(DEFAULT_SEVERITY_OPTIONS, ['severity'], (o) => new SeverityDetector(o)),
   sensitive_data: entry(DEFAULT_SENSITIVE_OPTIONS, ['sensitive_data'], (o) => new SensitiveDataDetector(o)),
   correlation: entry(DEFAULT_CORRELATION_OPTIONS, ['correlation'], (o) => new CorrelationDetector(o)),
+  malformed: entry(DEFAULT_MALFORMED_OPTIONS, ['malformed'], (o) => new MalformedTextDetector(o)),
   outlier_message: entry(TEMPLATE_OUTLIER_DEFAULTS, ['outlier_message'], (o) => new TemplateOutlierDetector(o)),
   outlier_window: entry(WINDOW_OUTLIER_DEFAULTS, ['outlier_window'], (o) => new WindowOutlierDetector(o)),
 };

@@ -30,6 +30,9 @@ export interface SequenceOptions {
   ngram: 2 | 3;
   /** A transition seen fewer times than this (before the current record) is unusual. */
   minTransitionCount: number;
+  /** …and so is one whose share of its context's transitions is below `rareTransitionShare`, once the context was seen `rareContextCount` times. */
+  rareContextCount: number;
+  rareTransitionShare: number;
   /** Weight with which a flagged transition is learned after the warm-up. */
   novelLearnWeight: number;
   /** A transition is judged only when its context (previous template, or pair) was seen at least this often. */
@@ -51,6 +54,10 @@ export interface SequenceOptions {
 }
 
 export const DEFAULT_SEQUENCE_OPTIONS: Readonly<SequenceOptions> = Object.freeze({
+  // a step that follows a well-known step (seen 500+ times) in fewer than 1 in 500 cases is as odd as
+  // one never seen: anomalies that slipped into the warm-up must not become normal by repetition
+  rareContextCount: 500,
+  rareTransitionShare: 0.002,
   ngram: 3,
   // 2: seen once may be the one bad session itself; seen twice before is a pattern
   minTransitionCount: 2,
@@ -174,13 +181,15 @@ export class SequenceDetector implements Detector {
     let finding: Finding | undefined;
     if (s.warm) {
       // a context seen a handful of times (a template that just appeared) says too little to judge by
-      if (bi < o.minTransitionCount && ctx1Total >= o.minContextCount) {
+      if ((bi < o.minTransitionCount && ctx1Total >= o.minContextCount) || (ctx1Total >= o.rareContextCount && bi / ctx1Total < o.rareTransitionShare)) {
         const escape = ctx1Total > 0 ? ctx1Types / (ctx1Total + ctx1Types) : 1;
         const score = 0.3 + 0.7 * (1 - escape) * (bi === 0 ? 1 : 0.8);
         finding = this.finding(s, input, key, 'bigram', score, bi, ctx1Total, ctx1Types, p1, p2, cur);
-      } else if (c2 !== undefined && tri < o.minTransitionCount && ctx2Total >= o.minContextCount) {
+      } else if (c2 !== undefined && ((tri < o.minTransitionCount && ctx2Total >= o.minContextCount) || (ctx2Total >= o.rareContextCount && tri / ctx2Total < o.rareTransitionShare))) {
         const escape = ctx2Types / (ctx2Total + ctx2Types);
-        const score = 0.2 + 0.4 * (1 - escape) * (tri === 0 ? 1 : 0.8);
+        // an unseen step after a well-known pair of steps is as telling as an unseen pair, when the
+        // pair's followers are few (low escape); masked templates often make only the triple new
+        const score = 0.3 + 0.6 * (1 - escape) * (tri === 0 ? 1 : 0.8);
         finding = this.finding(s, input, key, 'trigram', score, tri, ctx2Total, ctx2Types, p1, p2, cur);
       }
     }
