@@ -173,7 +173,9 @@ export class Analyzer {
     this.levels[level] = (this.levels[level] ?? 0) + 1;
     const isError = rec.level === 'error' || rec.level === 'fatal';
     if (isError) this.errors++;
-    const comp = this.component(rec.component ?? file);
+    // `[api-gateway]` is read as a thread/context group: the best grouping a line without a
+    // component has; the file only when the line has neither
+    const comp = this.component(rec.component ?? rec.attributes?.thread ?? file);
     comp.records++;
     if (isError) comp.errors++;
     const bucket = this.bucket(s.lastTimeMs);
