@@ -251,6 +251,16 @@ const VALUE_PREFIXES = ['AKIA', 'ASIA', 'AIza', 'eyJ', 'ghp_', 'gho_', 'ghu_', '
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 
 /** Whether one parameter may be a value secret (a cheap test: no regex for ordinary values). */
+const SENSITIVE_KEY = /pass|pwd|secret|token|key|auth|credential|card|cc_?num|pan\b|ssn|cvv|email|mail/i;
+
+/** Cheap test of a structured record's fields: a telling key name, or a value shaped like a secret. */
+function attributesMayHold(attrs: Record<string, string>): boolean {
+  const values = Object.values(attrs);
+  for (const k in attrs) if (SENSITIVE_KEY.test(k)) return true;
+  for (let i = 0; i < values.length; i++) if (paramMayBeSensitive(values[i]!, values, i)) return true;
+  return false;
+}
+
 function paramMayBeSensitive(p: string, next: readonly string[], i: number): boolean {
   if (p.length < 4) return false;
   if (p.includes('@')) return true;
@@ -305,10 +315,11 @@ export class SensitiveDataDetector implements Detector {
 
   observe(input: DetectInput): Finding[] {
     const attrs = input.record.attributes;
-    if (!this.templateMayHold(input) && !this.paramsMayHold(input.params) && attrs === undefined) return [];
+    const inAttrs = attrs !== undefined && attributesMayHold(attrs);
+    if (!inAttrs && !this.templateMayHold(input) && !this.paramsMayHold(input.params)) return [];
     // structured records keep fields beside the message (`"api_key": "sk_live_…"`): scan them as key=value
     let text = input.record.message;
-    if (attrs !== undefined) for (const k in attrs) text += ` ${k}=${attrs[k]}`;
+    if (inAttrs) for (const k in attrs) text += ` ${k}=${attrs[k]}`;
     let found = findSensitive(text);
     if (!this.opts.reportEmails) found = found.filter((f) => f.kind !== 'email');
     if (found.length === 0) return [];

@@ -238,7 +238,8 @@ export class TemplateMiner {
   /** Templates by slot count. */
   private readonly buckets = new Map<number, Cluster[]>();
   private readonly byId = new Map<string, Cluster>();
-  private readonly shapeCache = new Map<string, Cluster>();
+  private shapeCache = new Map<string, Cluster>();
+  private oldShapes = new Map<string, Cluster>();
   private tick = 0;
   readonly limits: Record<LimitReason, number> = { message_truncated: 0, tokens_truncated: 0, template_evicted: 0 };
 
@@ -328,16 +329,25 @@ export class TemplateMiner {
   }
 
   private lookup(key: string): Cluster | undefined {
-    const c = this.shapeCache.get(key);
-    if (c && !c.alive) {
-      this.shapeCache.delete(key);
-      return undefined;
+    let c = this.shapeCache.get(key);
+    if (c === undefined) {
+      // the previous generation: a hit moves the shape back into the current one
+      c = this.oldShapes.get(key);
+      if (c === undefined) return undefined;
+      if (c.alive) this.remember(key, c);
     }
-    return c;
+    return c.alive ? c : undefined;
   }
 
+  /**
+   * Two generations approximate an LRU at Map speed: when the current one is full it becomes the
+   * previous one, so shapes in use survive and only the cold ones are forgotten.
+   */
   private remember(key: string, cluster: Cluster): void {
-    if (this.shapeCache.size >= this.config.shapeCacheSize) this.shapeCache.clear();
+    if (this.shapeCache.size >= this.config.shapeCacheSize / 2) {
+      this.oldShapes = this.shapeCache;
+      this.shapeCache = new Map();
+    }
     this.shapeCache.set(key, cluster);
   }
 
