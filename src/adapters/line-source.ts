@@ -57,51 +57,71 @@ export function openCounted(path: string): { stream: Readable; rawBytes: () => n
 }
 
 /**
- * Splits a byte stream into lines (LF or CRLF), decoding UTF-8, and yields them in batches (one per
- * chunk read: no per-line await). Lines over the limit keep their first `maxLineChars` characters;
- * the rest is skipped without being held in memory.
+ * Splits a byte stream into lines (LF or CRLF) and yields them in batches (one per chunk read: no
+ * per-line await). Lines are found in the bytes and each is decoded on its own (invalid UTF-8
+ * becomes U+FFFD), so a line is an independent string: a token kept from it for hours (a template
+ * slot, a session key) holds a few bytes, not the megabyte chunk a slice of a decoded chunk would
+ * pin. Lines over the limit keep their first `maxLineChars` bytes; the rest is skipped without
+ * being held in memory.
  */
 export async function* readLineBatches(input: Readable, opts: LineSourceOptions): AsyncGenerator<SourceLine[]> {
-  const decoder = new TextDecoder('utf-8');
-  let carry = '';
+  let carry: Buffer | undefined;
   let overflow = false;
   let lineNo = 0;
   let bytes = 0;
   const max = opts.maxLineChars;
+  const decode = (b: Buffer, start: number, end: number): string => {
+    let e = end;
+    if (e > start && b[e - 1] === 13) e--;
+    if (e - start > max) e = start + max;
+    return b.toString('utf8', start, e);
+  };
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     bytes += buf.length;
     opts.onBytes?.(bytes);
-    const text = decoder.decode(buf, { stream: true });
     const batch: SourceLine[] = [];
     let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
+    if (carry !== undefined) {
+      // the partial line of the previous chunk continues here
+      const nl = buf.indexOf(10);
       if (nl < 0) {
         if (!overflow) {
-          carry += text.slice(start);
+          carry = Buffer.concat([carry, buf]);
           if (carry.length > max) {
-            carry = carry.slice(0, max);
+            carry = carry.subarray(0, max);
             overflow = true;
           }
         }
-        break;
+        continue;
       }
-      let line = overflow ? carry : carry + text.slice(start, nl);
-      carry = '';
-      const truncated = overflow || line.length > max;
-      overflow = false;
-      if (line.length > max) line = line.slice(0, max);
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      const head = overflow ? carry : Buffer.concat([carry, buf.subarray(0, nl + 1)]);
+      const end = overflow ? head.length : head.length - 1;
+      const truncated = overflow || end - (head[end - 1] === 13 ? 1 : 0) > max;
       lineNo++;
-      batch.push({ text: line, lineNo, truncated });
+      batch.push({ text: decode(head, 0, end), lineNo, truncated });
+      carry = undefined;
+      overflow = false;
       start = nl + 1;
+    }
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) break;
+      const len = nl - start - (nl > start && buf[nl - 1] === 13 ? 1 : 0);
+      lineNo++;
+      batch.push({ text: decode(buf, start, nl), lineNo, truncated: len > max });
+      start = nl + 1;
+    }
+    if (start < buf.length) {
+      // keep the partial last line (a copy, so the chunk itself can go)
+      buf = buf.subarray(start);
+      overflow = buf.length > max;
+      carry = Buffer.from(overflow ? buf.subarray(0, max) : buf);
     }
     if (batch.length > 0) yield batch;
   }
-  const tail = carry + decoder.decode();
-  if (tail.length > 0 || overflow) {
+  if (carry !== undefined) {
     lineNo++;
-    yield [{ text: tail.endsWith('\r') ? tail.slice(0, -1) : tail.slice(0, max), lineNo, truncated: overflow || tail.length > max }];
+    yield [{ text: decode(carry, 0, carry.length), lineNo, truncated: overflow }];
   }
 }
