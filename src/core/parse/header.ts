@@ -7,7 +7,7 @@
  * but could eat the first words of a message; so a stream's header *shape* (the list of field kinds)
  * is learned from its first lines and every later line is read with that exact shape.
  */
-import { levelFromLetter, levelFromWord, type Level } from './record.js';
+import { levelFromLetter, levelFromWord, type Level, type LogRecord } from './record.js';
 import { matchTimestamp, type TimestampMatch } from './timestamp.js';
 
 export type FieldKind = 'src' | 'ts' | 'sep' | 'level' | 'num' | 'bracket' | 'host' | 'comp' | 'compColon' | 'field';
@@ -18,19 +18,14 @@ export interface HeaderField {
   sub?: string;
 }
 
-export interface HeaderParse {
+/** The header fields of a line (a LogRecord's, but the message), and where the message starts. */
+export interface HeaderParse extends Omit<LogRecord, 'message' | 'attributes'> {
   /** Field kinds in order, e.g. `ts:iso num level compColon` (set by scanHeader only). */
   signature: string;
   /** The fields read (by scanHeader; readWithShape leaves it empty: the caller has the shape). */
   fields: HeaderField[];
   messageStart: number;
-  timestamp?: number;
-  timestampText?: string;
-  level?: Level;
-  component?: string;
-  pid?: string;
-  host?: string;
-  requestId?: string;
+  /** A bracketed context such as `[main]` or `[api-gateway]`. */
   thread?: string;
 }
 
