@@ -4,6 +4,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerGenerate } from './generate.js';
 import { registerMine } from './mine.js';
 import { registerScore } from './score.js';
+import { registerServe } from './serve.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -17,5 +18,6 @@ export async function main(argv: string[]): Promise<void> {
   registerAnalyze(program);
   registerScore(program);
   registerGenerate(program);
+  registerServe(program);
   await program.parseAsync(argv);
 }

@@ -1,0 +1,200 @@
+/**
+ * `vigil serve`: the service in one process — the HTTP API, an in-process queue and the pipeline
+ * worker — on embedded storage (PGlite in VIGIL_DATA_DIR) or PostgreSQL (DATABASE_URL). Configured
+ * by environment variables (src/config.ts), parsed once here. SIGINT/SIGTERM stop it gracefully:
+ * requests in flight finish, what is in memory is stored, then the database is closed.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, parseServeConfig, ServeEnvSchema, type ServeConfig } from '../config.js';
+import { openStore } from '../adapters/store/open.js';
+import { describeUrl } from '../adapters/store/postgres.js';
+import { buildApp } from '../server/app.js';
+import { VigilMetrics } from '../server/metrics.js';
+import { Pipeline, type PipelineLog } from '../worker/pipeline.js';
+import { MemoryQueue } from '../worker/queue.js';
+import { reportError, VigilError } from './errors.js';
+
+/** Batch ids are remembered this long: redeliveries and client retries come well within it. */
+const PROCESSED_BATCH_RETENTION_MS = 7 * 24 * 3_600_000;
+const PRUNE_INTERVAL_MS = 6 * 3_600_000;
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the service: HTTP API and pipeline in one process, with embedded storage (or PostgreSQL via DATABASE_URL)')
+    .addHelpText('after', `
+Configured by environment variables (defaults in brackets):
+  PORT [8080] (0: any free port)   HOST [0.0.0.0]   VIGIL_DATA_DIR [./data]   LOG_LEVEL [info]
+  DATABASE_URL        PostgreSQL instead of the embedded database (postgres://user@host/db)
+  JWT_SECRET          signs sessions; when absent one is generated and kept in VIGIL_DATA_DIR
+  ${Object.keys(ServeEnvSchema.shape).filter((k) => k.startsWith('VIGIL_') && k !== 'VIGIL_DATA_DIR').join(', ')}
+
+Examples:
+  vigil serve
+  PORT=9000 VIGIL_DATA_DIR=/var/lib/vigil vigil serve
+  curl -s localhost:8080/api/auth/register -H 'content-type: application/json' -d '{"name":"shop","password":"a long password"}'
+  tail -F app.log | while read -r l; do echo "$l"; done | curl -s -X POST 'localhost:8080/api/ingest?source=app' -H "X-API-Key: $KEY" -H 'content-type: text/plain' --data-binary @-`)
+    .action(async () => {
+      try {
+        await runServe(process.env);
+      } catch (err) {
+        if (err instanceof ConfigError) reportError(new VigilError(err.code, err.message));
+        else reportError(err);
+      }
+    });
+}
+
+/** One process per data folder: PGlite would corrupt a folder two processes write. */
+function lockDataDir(dir: string): () => void {
+  const path = join(dir, 'vigil.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new VigilError('VIGIL_DATA_DIR_LOCKED', `${dir} is in use by another vigil process (pid ${pid}); stop it, use another VIGIL_DATA_DIR, or delete ${path} if no vigil runs there`);
+      }
+      // left behind by a process that died: take it over
+      rmSync(path, { force: true });
+    }
+  }
+  throw new VigilError('VIGIL_DATA_DIR_LOCKED', `could not lock ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The JWT secret: configured, or generated once and kept (0600) in the data folder. */
+function jwtSecret(config: ServeConfig): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  const path = join(config.dataDir, 'jwt-secret');
+  if (!existsSync(path)) {
+    try {
+      writeFileSync(path, randomBytes(48).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  const secret = readFileSync(path, 'utf8').trim();
+  if (secret.length < 32) throw new VigilError('VIGIL_CONFIG_INVALID', `${path} holds a secret shorter than 32 characters; delete it to generate a new one`);
+  return secret;
+}
+
+async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = parseServeConfig(env);
+  config.dataDir = resolve(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true });
+  const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  let log: PipelineLog | undefined;
+  let store;
+  try {
+    const secret = jwtSecret(config);
+    try {
+      ({ store } = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('VIGIL_')) throw err;
+      const where = config.databaseUrl ? describeUrl(config.databaseUrl) : join(config.dataDir, 'pglite');
+      throw new VigilError('VIGIL_STORE_UNAVAILABLE', `could not open the database at ${where}: ${(err as Error).message}`);
+    }
+    await store.pruneProcessedBatches(Date.now() - PROCESSED_BATCH_RETENTION_MS);
+    const s = store;
+    const pruner = setInterval(() => {
+      s.pruneProcessedBatches(Date.now() - PROCESSED_BATCH_RETENTION_MS).catch((err: unknown) => log?.warn({ err: (err as Error).message }, 'could not prune processed batch ids'));
+    }, PRUNE_INTERVAL_MS);
+    pruner.unref();
+    const queue = new MemoryQueue(config.limits.queueMaxRecords);
+    const metrics = new VigilMetrics({ queue: () => queue.stats(), incidentsByStatus: () => s.incidentCountsByStatus() });
+    const pipeline = new Pipeline({
+      store,
+      now: Date.now,
+      newId: randomUUID,
+      incidentWindowMs: config.incidents.windowMs,
+      flushIntervalMs: config.pipeline.flushIntervalMs,
+      flushMaxRecords: config.pipeline.flushMaxRecords,
+      snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
+      observer: metrics.pipelineObserver(),
+      log: { warn: (o, m) => log?.warn(o, m), error: (o, m) => log?.error(o, m) },
+    });
+    const app = await buildApp({
+      store,
+      queue,
+      incidents: pipeline,
+      metrics,
+      jwtSecret: secret,
+      limits: config.limits,
+      logger: { level: config.logLevel },
+      health: () => {
+        const p = pipeline.stats();
+        return { ok: pipeline.healthy, ...p, lastFlushError: p.lastFlushError ?? null };
+      },
+    });
+    log = app.log;
+    pipeline.start(queue);
+    let address: string;
+    try {
+      address = await app.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        await pipeline.stop().catch(() => {});
+        throw new VigilError('VIGIL_SERVE_LISTEN_FAILED', `cannot listen on ${config.host}:${config.port} (${code}); set PORT (or HOST) to a free one`);
+      }
+      throw err;
+    }
+    process.stderr.write(`vigil: listening on ${address} (storage: ${store.kind} ${store.db.location})\n`);
+
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) {
+        process.stderr.write(`vigil: ${signal} again; exiting without storing what is in memory\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      process.stderr.write(`vigil: ${signal}: stopping (finishing requests, storing state)\n`);
+      const timer = setTimeout(() => {
+        process.stderr.write(`vigil: could not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting\n`);
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      clearInterval(pruner);
+      try {
+        await app.close();
+        queue.close();
+        await queue.drained();
+        await pipeline.stop();
+        await s.close();
+        unlock();
+        process.stderr.write('vigil: stopped\n');
+        process.exitCode = 0;
+      } catch (err) {
+        process.stderr.write(`vigil: error while stopping: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+      clearTimeout(timer);
+      // nothing should hold the process now; if something does, do not hang
+      setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  } catch (err) {
+    await store?.close().catch(() => {});
+    unlock();
+    throw err;
+  }
+}

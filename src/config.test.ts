@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseServeConfig } from './config.js';
+
+describe('parseServeConfig', () => {
+  it('has a default for everything but the database URL and the JWT secret', () => {
+    const c = parseServeConfig({});
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: './data', databaseUrl: undefined, jwtSecret: undefined, logLevel: 'info' });
+    expect(c.limits).toEqual({ maxBodyBytes: 10 * 1024 * 1024, maxLineBytes: 64 * 1024, maxRecordsPerRequest: 50_000, rateLimitPerMinute: 600, queueMaxRecords: 200_000 });
+    expect(c.incidents.windowMs).toBe(120_000);
+    expect(c.pipeline).toEqual({ flushIntervalMs: 250, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000 });
+  });
+
+  it('reads the environment, treating empty variables as unset', () => {
+    const c = parseServeConfig({ PORT: '0', VIGIL_DATA_DIR: '/var/lib/vigil', DATABASE_URL: '', JWT_SECRET: 's'.repeat(32), VIGIL_INCIDENT_WINDOW_MS: '60000', UNRELATED: 'x' });
+    expect(c).toMatchObject({ port: 0, dataDir: '/var/lib/vigil', databaseUrl: undefined, jwtSecret: 's'.repeat(32), incidents: { windowMs: 60_000 } });
+    expect(parseServeConfig({ DATABASE_URL: 'postgres://u@db:5432/vigil' }).databaseUrl).toBe('postgres://u@db:5432/vigil');
+  });
+
+  it('names every bad variable and why', () => {
+    let err: unknown;
+    try {
+      parseServeConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short', VIGIL_MAX_BODY_BYTES: '10' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as ConfigError).message;
+    for (const name of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'VIGIL_MAX_BODY_BYTES']) expect(msg).toContain(name);
+    expect((err as ConfigError).code).toBe('VIGIL_CONFIG_INVALID');
+    expect(() => parseServeConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * `POST /api/ingest`: lines or NDJSON records for one source of the caller's project. The reply
+ * comes once the batch is stored (so an acknowledged batch survives a crash) and says which
+ * records were accepted and why the others were not.
+ *
+ * Retries: send an `Idempotency-Key` header; a batch with a key already stored is not counted again.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { QueueError, type IngestBatch } from '../../worker/queue.js';
+import { callerOf } from '../auth.js';
+import { ApiError } from '../errors.js';
+import { decodeBody, parseNdjsonBody, parseTextBody, type ParsedBody } from '../ingest-body.js';
+import { errorResponses, security, SOURCE_PATTERN } from '../schemas.js';
+import type { AppContext } from '../app.js';
+
+export const INGEST_MEDIA_TYPES = ['text/plain', 'application/x-ndjson'] as const;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+const outcomeSchema = {
+  type: 'object',
+  properties: {
+    batchId: { type: 'string' },
+    accepted: { type: 'integer' },
+    rejected: { type: 'integer' },
+    errors: {
+      type: 'array',
+      description: 'the first 20 rejected records: index is the 0-based line number in the (decompressed) body',
+      items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post<{ Querystring: { source: string }; Body: Buffer }>('/api/ingest', {
+    preHandler: ctx.auth.require(['api_key']),
+    config: { rateLimit: ctx.ingestRateLimit },
+    schema: {
+      tags: ['ingest'],
+      summary: 'Send log records: text/plain (a line each) or application/x-ndjson ({message, timestamp?, level?, service?, host?, attributes?}); gzip or deflate bodies welcome',
+      security: security.apiKey,
+      querystring: { type: 'object', properties: { source: { type: 'string', pattern: SOURCE_PATTERN, default: 'default', description: 'the stream these records belong to (a service, a file)' } } },
+      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: 'makes a retried batch count once' } } },
+      response: { 200: outcomeSchema, ...errorResponses },
+    },
+  }, async (req) => {
+    const { projectId } = callerOf(req);
+    const keyHeader = req.headers['idempotency-key'];
+    const idemKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
+    if (idemKey !== undefined && !IDEMPOTENCY_KEY.test(idemKey)) throw new ApiError(400, 'VIGIL_BAD_REQUEST', 'Idempotency-Key must be 1–200 visible ASCII characters');
+    const limits = ctx.limits;
+    const raw = req.body;
+    const body = await decodeBody(raw, req.headers['content-encoding'] as string | undefined, limits.maxBodyBytes);
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const now = ctx.now();
+    const parsed: ParsedBody = mediaType === 'application/x-ndjson' ? parseNdjsonBody(body, limits, new Date(now).getUTCFullYear()) : parseTextBody(body, limits);
+    for (const [code, n] of Object.entries(parsed.rejectedByCode)) ctx.metrics.rejected.inc({ reason: code }, n);
+    const outcome = { accepted: parsed.records.length, rejected: parsed.rejected, errors: parsed.errors };
+    if (parsed.records.length === 0) {
+      if (parsed.rejected > 0) throw new ApiError(400, parsed.errors[0]!.code, `no record accepted: ${parsed.rejected} rejected (see errors)`, { batchId: null, ...outcome });
+      return { batchId: null, ...outcome };
+    }
+    const batch: IngestBatch = { id: idemKey !== undefined ? `key:${idemKey}` : randomUUID(), projectId, source: req.query.source, receivedAtMs: now, records: parsed.records };
+    try {
+      await withTimeout(ctx.queue.publish(batch), ctx.ingestTimeoutMs, () => new ApiError(503, 'VIGIL_INGEST_TIMEOUT', `the batch was not stored within ${ctx.ingestTimeoutMs / 1000} s; retry with the same Idempotency-Key`));
+    } catch (err) {
+      if (err instanceof QueueError) throw new ApiError(503, err.code, err.message);
+      if (err instanceof ApiError) throw err;
+      req.log.error({ err }, 'ingest batch failed');
+      throw new ApiError(503, 'VIGIL_INGEST_UNAVAILABLE', 'the batch could not be processed or stored; retry later with the same Idempotency-Key');
+    }
+    ctx.metrics.ingested.inc({ source_kind: mediaType === 'application/x-ndjson' ? 'ndjson' : 'text' }, parsed.records.length);
+    return { batchId: batch.id, ...outcome };
+  });
+}
