@@ -85,3 +85,22 @@ describe('Analyzer', () => {
     expect(rows[0]!.timestamp).toBeNull();
   });
 });
+
+describe('Analyzer redaction', () => {
+  it('never writes a secret into a reported row, its template, reason or findings', () => {
+    class Echo implements Detector {
+      readonly name = 'echo';
+      observe(input: DetectInput): Finding[] {
+        return input.record.message.includes('password') ? [{ detector: 'echo', score: 1, reason: `saw ${input.record.message}`, evidence: { template: input.template, line: input.record.message } }] : [];
+      }
+    }
+    const rows: AnomalyRow[] = [];
+    const config = resolveConfig({}, { echo: { defaults: {}, emits: ['echo'] } });
+    const a = new Analyzer({ config, detectors: [new Echo()], defaultYear: 2024, vigilVersion: 't' }, (r) => rows.push(r));
+    a.pushLine('s.log', 'connecting with password=hunterTwo to the db', 1);
+    a.endFile('s.log');
+    const text = JSON.stringify(rows);
+    expect(rows).toHaveLength(1);
+    expect(text).not.toContain('hunterTwo');
+  });
+});

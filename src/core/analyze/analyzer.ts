@@ -55,6 +55,17 @@ function emptySeverities(): Record<Severity, number> {
   return Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
 }
 
+/** A finding as reports show it: its reason and the text values of its evidence redacted. */
+function redactFinding(f: Finding): Finding {
+  const out: Finding = { ...f, reason: redactSensitive(f.reason) };
+  if (f.evidence) {
+    const evidence: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'string' ? redactSensitive(v) : v;
+    out.evidence = evidence;
+  }
+  return out;
+}
+
 export class Analyzer {
   private readonly sources = new Map<string, Source>();
   private readonly components = new Map<string, ComponentStat>();
@@ -208,7 +219,7 @@ export class Analyzer {
       tags: d.tags,
       component: rec.component ?? null,
       level: rec.level ?? null,
-      findings,
+      findings: findings.map(redactFinding),
     };
     this.onAnomaly(row);
     this.keepTop(row);
