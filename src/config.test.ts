@@ -29,4 +29,11 @@ describe('parseServeConfig', () => {
     expect((err as ConfigError).code).toBe('VIGIL_CONFIG_INVALID');
     expect(() => parseServeConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
+
+  it('turns the syslog listener on only with a port, and then needs the API key', () => {
+    expect(parseServeConfig({}).syslog).toBeUndefined();
+    expect(parseServeConfig({ VIGIL_SYSLOG_PORT: '5514', VIGIL_SYSLOG_API_KEY: 'vgl_x' }).syslog).toEqual({ port: 5514, apiKey: 'vgl_x' });
+    expect(() => parseServeConfig({ VIGIL_SYSLOG_PORT: '5514' })).toThrow(/VIGIL_SYSLOG_API_KEY/);
+    expect(() => parseServeConfig({ VIGIL_SYSLOG_PORT: 'syslog', VIGIL_SYSLOG_API_KEY: 'vgl_x' })).toThrow(/VIGIL_SYSLOG_PORT/);
+  });
 });

@@ -3,8 +3,8 @@
  * defined once with the reason for it, parsed once by the command. Values are strings in the
  * environment; numbers are checked for range, and a bad value is an error naming the variable.
  *
- * Not here yet (later issues): REDIS_URL (the fleet's stream transport), OTLP/Loki/syslog listeners,
- * LLM and notification settings.
+ * Not here yet (later issues): REDIS_URL (the fleet's stream transport), LLM and notification
+ * settings.
  */
 import { z } from 'zod';
 
@@ -48,6 +48,10 @@ export const ServeEnvSchema = z.object({
   VIGIL_FLUSH_MAX_RECORDS: int(1, 10_000_000, 20_000),
   // 30 s between miner snapshots (and at shutdown): what a crash can make the miner re-learn
   VIGIL_SNAPSHOT_INTERVAL_MS: int(1_000, 3_600_000, 30_000),
+  // off unless set: a syslog listener (UDP and TCP, RFC 5424/3164) on this port (0: any free port), on HOST
+  VIGIL_SYSLOG_PORT: z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(0).max(65_535)).optional(),
+  // the project API key syslog records are ingested under (required with VIGIL_SYSLOG_PORT)
+  VIGIL_SYSLOG_API_KEY: z.string().trim().min(1).optional(),
 });
 
 export type ServeEnv = z.output<typeof ServeEnvSchema>;
@@ -68,6 +72,8 @@ export interface ServeConfig {
   };
   incidents: { windowMs: number };
   pipeline: { flushIntervalMs: number; flushMaxRecords: number; snapshotIntervalMs: number };
+  /** The syslog listener, when VIGIL_SYSLOG_PORT is set. */
+  syslog: { port: number; apiKey: string } | undefined;
 }
 
 /** Reads the service configuration from an environment (`process.env` in the command). */
@@ -83,6 +89,9 @@ export function parseServeConfig(env: Readonly<Record<string, string | undefined
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; '));
   }
   const e = parsed.data;
+  if (e.VIGIL_SYSLOG_PORT !== undefined && e.VIGIL_SYSLOG_API_KEY === undefined) {
+    throw new ConfigError('VIGIL_SYSLOG_API_KEY: required when VIGIL_SYSLOG_PORT is set (the API key of the project syslog records go to)');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -99,5 +108,6 @@ export function parseServeConfig(env: Readonly<Record<string, string | undefined
     },
     incidents: { windowMs: e.VIGIL_INCIDENT_WINDOW_MS },
     pipeline: { flushIntervalMs: e.VIGIL_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS },
+    syslog: e.VIGIL_SYSLOG_PORT !== undefined && e.VIGIL_SYSLOG_API_KEY !== undefined ? { port: e.VIGIL_SYSLOG_PORT, apiKey: e.VIGIL_SYSLOG_API_KEY } : undefined,
   };
 }

@@ -13,6 +13,8 @@ import { openStore } from '../adapters/store/open.js';
 import { describeUrl } from '../adapters/store/postgres.js';
 import { buildApp } from '../server/app.js';
 import { VigilMetrics } from '../server/metrics.js';
+import { startSyslogIngest, SyslogIngestError } from '../server/syslog-ingest.js';
+import type { SyslogListener } from '../adapters/syslog/listener.js';
 import { Pipeline, type PipelineLog } from '../worker/pipeline.js';
 import { MemoryQueue } from '../worker/queue.js';
 import { reportError, VigilError } from './errors.js';
@@ -158,6 +160,24 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       throw err;
     }
     process.stderr.write(`vigil: listening on ${address} (storage: ${store.kind} ${store.db.location})\n`);
+    let syslog: SyslogListener | undefined;
+    if (config.syslog) {
+      try {
+        const started = await startSyslogIngest({
+          store, queue, port: config.syslog.port, host: config.host, apiKey: config.syslog.apiKey,
+          maxMessageBytes: config.limits.maxLineBytes,
+          onError: (err) => log?.warn({ err: err.message }, 'syslog message dropped'),
+        });
+        syslog = started.listener;
+        process.stderr.write(`vigil: syslog on ${config.host} udp ${started.address.udpPort} tcp ${started.address.tcpPort}\n`);
+      } catch (err) {
+        await app.close().catch(() => {});
+        queue.close();
+        await pipeline.stop().catch(() => {});
+        if (err instanceof SyslogIngestError) throw new VigilError(err.code, err.message);
+        throw err;
+      }
+    }
 
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
@@ -174,6 +194,7 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       timer.unref();
       clearInterval(pruner);
       try {
+        await syslog?.stop();
         await app.close();
         queue.close();
         await queue.drained();

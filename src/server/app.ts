@@ -17,6 +17,9 @@ import type { VigilMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { INGEST_MEDIA_TYPES, ingestRoutes } from './routes/ingest-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
+import { PROTOCOL_INGEST_URLS, protocolRoutes } from './routes/protocol-routes.js';
+import { simulatorRoutes } from './routes/simulator-routes.js';
+import { SimulatorHost } from './simulators.js';
 
 /** What the API asks of the pipeline: status changes go through it so they are never overwritten. */
 export interface IncidentCommands {
@@ -62,11 +65,13 @@ export interface AppContext {
   ingestTimeoutMs: number;
   ingestRateLimit: RouteRateLimit;
   loginRateLimit: RouteRateLimit;
+  simulators: SimulatorHost;
 }
 
 /** A queue whose oldest batch waits longer than this is not healthy. */
 const QUEUE_STALL_MS = 30_000;
 const STORAGE_PING_TIMEOUT_MS = 2_000;
+const INGEST_URLS: ReadonlySet<string> = new Set(['/api/ingest', ...PROTOCOL_INGEST_URLS]);
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
@@ -122,6 +127,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const cred = presentedCredential(req);
     return cred?.kind === 'api_key' ? `key:${hashApiKey(cred.key)}` : `ip:${req.ip}`;
   };
+  const ingestTimeoutMs = deps.ingestTimeoutMs ?? 30_000;
+  const simulators = new SimulatorHost({
+    queue: deps.queue,
+    limits: deps.limits,
+    now,
+    ingestTimeoutMs,
+    onError: (err) => app.log.error({ err }, 'simulator batch failed'),
+  });
+  // no simulator timer outlives the server; batches being shipped are stored before the queue closes
+  app.addHook('onClose', async () => simulators.close());
   const ctx: AppContext = {
     store: deps.store,
     queue: deps.queue,
@@ -130,15 +145,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     limits: deps.limits,
     now,
-    ingestTimeoutMs: deps.ingestTimeoutMs ?? 30_000,
+    ingestTimeoutMs,
     ingestRateLimit: { max: deps.limits.rateLimitPerMinute, timeWindow: 60_000, keyGenerator: byKey },
     loginRateLimit: { max: deps.loginRateLimitPerMinute ?? 30, timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` },
+    simulators,
   };
 
   app.setErrorHandler((err, req, reply) => {
     const r = toErrorResponse(err);
     if (r.internal) req.log.error({ err }, 'request failed');
-    if (req.routeOptions.url === '/api/ingest' && r.body.error.code !== 'VIGIL_INGEST_LINE_TOO_LONG') {
+    if (INGEST_URLS.has(req.routeOptions.url ?? '') && r.body.error.code !== 'VIGIL_INGEST_LINE_TOO_LONG') {
       // a whole request turned away: counted once, under its code
       ctx.metrics.rejected.inc({ reason: r.body.error.code });
     }
@@ -151,6 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   authRoutes(app, ctx);
   ingestRoutes(app, ctx);
   projectRoutes(app, ctx);
+  protocolRoutes(app, ctx);
+  simulatorRoutes(app, ctx);
 
   app.get('/healthz', {
     schema: {

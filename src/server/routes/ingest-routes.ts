@@ -7,10 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { QueueError, type IngestBatch } from '../../worker/queue.js';
+import type { IngestBatch } from '../../worker/queue.js';
 import { callerOf } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { decodeBody, parseNdjsonBody, parseTextBody, type ParsedBody } from '../ingest-body.js';
+import { publishAndWait } from '../publish.js';
 import { errorResponses, security, SOURCE_PATTERN } from '../schemas.js';
 import type { AppContext } from '../app.js';
 
@@ -30,14 +31,6 @@ const outcomeSchema = {
     },
   },
 } as const;
-
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Querystring: { source: string }; Body: Buffer }>('/api/ingest', {
@@ -69,14 +62,7 @@ export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
       return { batchId: null, ...outcome };
     }
     const batch: IngestBatch = { id: idemKey !== undefined ? `key:${idemKey}` : randomUUID(), projectId, source: req.query.source, receivedAtMs: now, records: parsed.records };
-    try {
-      await withTimeout(ctx.queue.publish(batch), ctx.ingestTimeoutMs, () => new ApiError(503, 'VIGIL_INGEST_TIMEOUT', `the batch was not stored within ${ctx.ingestTimeoutMs / 1000} s; retry with the same Idempotency-Key`));
-    } catch (err) {
-      if (err instanceof QueueError) throw new ApiError(503, err.code, err.message);
-      if (err instanceof ApiError) throw err;
-      req.log.error({ err }, 'ingest batch failed');
-      throw new ApiError(503, 'VIGIL_INGEST_UNAVAILABLE', 'the batch could not be processed or stored; retry later with the same Idempotency-Key');
-    }
+    await publishAndWait(ctx.queue, batch, ctx.ingestTimeoutMs, (err) => req.log.error({ err }, 'ingest batch failed'));
     ctx.metrics.ingested.inc({ source_kind: mediaType === 'application/x-ndjson' ? 'ndjson' : 'text' }, parsed.records.length);
     return { batchId: batch.id, ...outcome };
   });
