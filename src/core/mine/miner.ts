@@ -10,7 +10,7 @@
  *   every line that hits a limit is counted by reason.
  * - Ids are stable (see template-id.ts) and state is saved in an explicit, versioned snapshot.
  */
-import { maskMessage, WILDCARD } from '../parse/mask.js';
+import { isCloser, isOpener, maskMessage, WILDCARD } from '../parse/mask.js';
 import { templateIdFor } from './template-id.js';
 
 export interface MinerConfig {
@@ -78,15 +78,13 @@ export class SnapshotError extends Error {
 }
 
 /** Wrapping punctuation around a value: `(<*>)`, `<*>,`, `"<*>"`. */
-const OPENERS = '([{<"\'';
-const CLOSERS = ')]}>"\',;.:!?';
 
 /** Whether a token is one value with only punctuation around it, and which punctuation. */
 function valueWithPunct(token: string): { lead: string; trail: string } | undefined {
   const at = token.indexOf(WILDCARD);
   if (at < 0) return undefined;
-  for (let i = 0; i < at; i++) if (!OPENERS.includes(token[i]!)) return undefined;
-  for (let i = at + WILDCARD.length; i < token.length; i++) if (!CLOSERS.includes(token[i]!)) return undefined;
+  for (let i = 0; i < at; i++) if (!isOpener(token.charCodeAt(i))) return undefined;
+  for (let i = at + WILDCARD.length; i < token.length; i++) if (!isCloser(token.charCodeAt(i))) return undefined;
   return { lead: token.slice(0, at), trail: token.slice(at + WILDCARD.length) };
 }
 
@@ -143,7 +141,7 @@ function wordOf(token: string): string | undefined {
     const c = token.charCodeAt(k) | 32;
     // `Inode-cache`, `Step_LSC`: compound words are words too
     if ((c >= 97 && c <= 122) || ch === '-' || ch === '_') word += ch;
-    else if (!OPENERS.includes(ch) && !CLOSERS.includes(ch) && ch !== '=') return undefined;
+    else if (!isOpener(ch.charCodeAt(0)) && !isCloser(ch.charCodeAt(0)) && ch !== '=') return undefined;
   }
   return word === '' ? undefined : word;
 }
@@ -152,7 +150,7 @@ const UNITS = new Set(['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'KiB', 'MiB', 'GiB', '
 
 const KEY_VALUE = /^[(["']?([A-Za-z][\w.-]*)[=:]/;
 
-const isBoundary = (ch: string): boolean => OPENERS.includes(ch) || CLOSERS.includes(ch) || ch === '=' || ch === '/' || ch === '@' || ch === '#';
+const isBoundary = (ch: string): boolean => isOpener(ch.charCodeAt(0)) || isCloser(ch.charCodeAt(0)) || ch === '=' || ch === '/' || ch === '@' || ch === '#';
 
 /**
  * The slot two different tokens share: their common text up to a punctuation boundary on each side
@@ -167,7 +165,7 @@ export function generaliseToken(a: string, b: string): string {
   while (p > 0 && !isBoundary(a[p - 1]!)) p--;
   // the suffix is closing punctuation only: `(<*>)`, `"<*>",` (not `<*>.example.org`)
   let q = 0;
-  while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q] && CLOSERS.includes(a[a.length - 1 - q]!)) q++;
+  while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q] && isCloser(a.charCodeAt(a.length - 1 - q))) q++;
   const prefix = a.slice(0, p);
   const suffix = a.slice(a.length - q);
   if (prefix.includes('<') || suffix.includes('>')) return WILDCARD;
@@ -188,8 +186,8 @@ function fitsSlot(slot: string, token: string): boolean {
 function plainValue(v: string): string | undefined {
   let i = 0;
   let j = v.length;
-  while (i < j && OPENERS.includes(v[i]!)) i++;
-  while (j > i && CLOSERS.includes(v[j - 1]!)) j--;
+  while (i < j && isOpener(v.charCodeAt(i))) i++;
+  while (j > i && isCloser(v.charCodeAt(j - 1))) j--;
   if (i === j) return undefined;
   for (let k = i; k < j; k++) {
     const c = v.charCodeAt(k) | 32;

@@ -66,8 +66,13 @@ const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 
 /** true/false/null are values, like numbers: `ready=true` and `ready=false` are one template. */
 const LITERALS = new Set(['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', 'nil', 'None', 'undefined']);
-const isOpener = (c: number): boolean => c === 40 || c === 91 || c === 123 || c === 60 || c === 34 || c === 39;
-const isCloser = (c: number): boolean => c === 41 || c === 93 || c === 125 || c === 62 || c === 34 || c === 39 || c === 44 || c === 59 || c === 46 || c === 58 || c === 33 || c === 63;
+/**
+ * Punctuation that wraps a value without being part of it: `(` `[` `{` `<` `"` `'` before it,
+ * those closed and `,` `;` `.` `:` `!` `?` after it. The miner reads tokens with the same sets, so
+ * what masking strips around a value and what mining treats as its punctuation agree.
+ */
+export const isOpener = (c: number): boolean => c === 40 || c === 91 || c === 123 || c === 60 || c === 34 || c === 39;
+export const isCloser = (c: number): boolean => c === 41 || c === 93 || c === 125 || c === 62 || c === 34 || c === 39 || c === 44 || c === 59 || c === 46 || c === 58 || c === 33 || c === 63;
 
 function countChar(s: string, code: number): number {
   let n = 0;
