@@ -7,7 +7,7 @@
  * A batch is a unit: the record still open at its end is closed there, so a stack trace split
  * across two requests becomes two records (shippers send whole records per batch).
  */
-import { isBinaryLine } from '../core/analyze/file-records.js';
+import { binaryPreview, isBinaryLine } from '../core/analyze/file-records.js';
 import { detectFormat, FORMAT_SAMPLE_LINES, LineParser, type StreamFormat } from '../core/parse/line-parser.js';
 import { RecordAssembler, type AssemblerLimits } from '../core/parse/multiline.js';
 import type { LogRecord } from '../core/parse/record.js';
@@ -28,7 +28,6 @@ export interface ReaderState {
   sample: string[];
 }
 
-const BINARY_PREVIEW_CHARS = 200;
 /** A sampled line keeps its head: the header is what the format is learned from. */
 const SAMPLE_LINE_CHARS = 4_096;
 
@@ -75,8 +74,7 @@ export class SourceReader {
       const text = item.text;
       if (isBinaryLine(text)) {
         closeOpen();
-        const preview = text.slice(0, BINARY_PREVIEW_CHARS).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, '.');
-        emit({ record: { message: preview }, binary: true, chars: text.length });
+        emit({ record: { message: binaryPreview(text) }, binary: true, chars: text.length });
         continue;
       }
       assembler ??= new RecordAssembler(this.parser!, this.limits);

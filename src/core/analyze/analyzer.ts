@@ -12,7 +12,7 @@ import { TemplateMiner } from '../mine/miner.js';
 import type { AssembledRecord } from '../parse/multiline.js';
 import type { AnalyzeConfig } from './analyze-config.js';
 import { decide } from './decision.js';
-import { FileRecords } from './file-records.js';
+import { binaryPreview, FileRecords } from './file-records.js';
 import type { VigilModel } from './model.js';
 import type { AnalysisReport, AnalysisSummary, AnomalyRow, ComponentStat, FailingRequest, MinutePoint, SecurityFinding, TemplateStat } from './report-types.js';
 
@@ -227,7 +227,7 @@ export class Analyzer {
 
   /** A binary line in a text log is reported (it is never mined): a malformed-line anomaly. */
   private onBinary(file: string, text: string, line: number): void {
-    const preview = text.slice(0, 200).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, '.');
+    const preview = binaryPreview(text);
     const row: AnomalyRow = {
       file,
       line,

@@ -16,6 +16,14 @@ export function isBinaryLine(line: string): boolean {
   return odd > 0 && odd * 10 > line.length;
 }
 
+/** Characters of a binary line shown in reports. */
+const BINARY_PREVIEW_CHARS = 200;
+
+/** What a report shows of a binary line: its head, with control and undecodable characters as `.`. */
+export function binaryPreview(line: string): string {
+  return line.slice(0, BINARY_PREVIEW_CHARS).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, '.');
+}
+
 export class FileRecords {
   private assembler: RecordAssembler | undefined;
   private pending: { text: string; lineNo: number }[] = [];
