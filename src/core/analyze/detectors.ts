@@ -46,9 +46,6 @@ export const DETECTORS: Readonly<Record<string, Entry>> = {
 
 export const DETECTOR_SPECS: Readonly<Record<string, DetectorSpec>> = DETECTORS;
 
-/** Every finding name some detector emits (what `decision.weights` may name). */
-export const FINDING_NAMES: readonly string[] = Object.values(DETECTORS).flatMap((d) => d.emits);
-
 /** The enabled detectors, built with their configured options. */
 export function createDetectors(config: AnalyzeConfig): Detector[] {
   const out: Detector[] = [];

@@ -1,8 +1,6 @@
 /** The structured form of one log record, whatever format it arrived in. */
 export type Level = 'trace' | 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'fatal';
 
-export const LEVELS: readonly Level[] = ['trace', 'debug', 'info', 'notice', 'warn', 'error', 'fatal'];
-
 export interface LogRecord {
   /** Epoch milliseconds (UTC when the line carries no zone), when a timestamp was found. */
   timestamp?: number;
