@@ -21,7 +21,9 @@ export interface DecisionConfig {
 }
 
 /**
- * Defaults: a new template, a flood, leaked secrets and semantic errors are believed on their own;
+ * Defaults: a new template, a spike, a flood, leaked secrets and semantic errors are believed on
+ * their own (a spike's bar — 5× the baseline, above ordinary variability, not a habit — is already
+ * conservative);
  * rarity and outlier scores, which fire on unusual-but-fine lines too, need support from another
  * detector or a very high score before a line crosses 0.5.
  */
@@ -31,7 +33,7 @@ export const DEFAULT_DECISION: Readonly<DecisionConfig> = Object.freeze({
   weights: {
     new_template: 0.9,
     rare_template: 0.5,
-    frequency_spike: 0.8,
+    frequency_spike: 1,
     frequency_drop: 0.5,
     error_rate: 0.7,
     flood: 0.9,

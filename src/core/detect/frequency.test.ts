@@ -83,15 +83,48 @@ describe('FrequencyDetector spikes', () => {
     expect(feed(d2, Array.from({ length: 40 }, (_, i) => s2.next({ templateId: 'a', timeMs: 10 * MIN + i * 3_000 })))).toEqual([]);
   });
 
-  it('lets a one-off spike not hide the next one, while a burst seen twice within the hour is a habit', () => {
+  it('calls a burst that recurs at a regular interval a habit once the interval has repeated', () => {
     const d = new FrequencyDetector();
     const s = new Stream();
     steady(d, s, 10, { a: 10, bg: 30 });
-    expect(feed(d, windowOf(s, 10, { a: 150, bg: 30 })).length).toBeGreaterThan(0);
-    for (let w = 11; w < 25; w++) feed(d, windowOf(s, w, { a: 10, bg: 30 }));
-    expect(feed(d, windowOf(s, 25, { a: 150, bg: 30 })).length).toBeGreaterThan(0);
-    for (let w = 26; w < 40; w++) feed(d, windowOf(s, w, { a: 10, bg: 30 }));
-    expect(feed(d, windowOf(s, 40, { a: 150, bg: 30 }))).toEqual([]);
+    for (const beat of [10, 25, 40]) {
+      expect(feed(d, windowOf(s, beat, { a: 150, bg: 30 })).length, `beat at ${beat}`).toBeGreaterThan(0);
+      for (let w = beat + 1; w < beat + 15; w++) feed(d, windowOf(s, w, { a: 10, bg: 30 }));
+    }
+    expect(feed(d, windowOf(s, 55, { a: 150, bg: 30 }))).toEqual([]);
+    // …but a burst well above the habit's size is still a spike
+    for (let w = 56; w < 70; w++) feed(d, windowOf(s, w, { a: 10, bg: 30 }));
+    expect(feed(d, windowOf(s, 70, { a: 400, bg: 30 })).length).toBeGreaterThan(0);
+  });
+
+  it('keeps calling bursts that recur at irregular times spikes: a storm does not hide the next', () => {
+    const d = new FrequencyDetector();
+    const s = new Stream();
+    const spikes = new Set([10, 13, 24, 29, 41, 43]);
+    let fired = 0;
+    for (let w = 0; w < 50; w++) {
+      const found = feed(d, windowOf(s, w, { a: spikes.has(w) ? 150 : 10, bg: 30 }));
+      if (spikes.has(w)) {
+        expect(found.length, `window ${w}`).toBeGreaterThan(0);
+        fired++;
+      } else if (!spikes.has(w - 1)) expect(found, `window ${w}`).toEqual([]);
+    }
+    expect(fired).toBe(spikes.size);
+    // the storms did not teach the baseline that 150 is normal
+    expect(d.baselineOf('app', 'a')).toBeLessThan(20);
+  });
+
+  it('excuses a template that bursts in a large share of its windows: bursty by nature', () => {
+    const d = new FrequencyDetector();
+    const s = new Stream();
+    // a burst in roughly every third minute, at irregular times
+    const burst = (w: number) => (w * 7919) % 3 === 0 && w % 4 !== 1;
+    const late: number[] = [];
+    for (let w = 0; w < 90; w++) {
+      const found = feed(d, windowOf(s, w, { a: burst(w) ? 150 : 10, bg: 30 }));
+      if (w >= 60 && found.length > 0) late.push(w);
+    }
+    expect(late).toEqual([]);
   });
 
   it('says nothing during the warm-up windows', () => {

@@ -12,9 +12,17 @@
  * windows in which the template was absent. Only windows in which the source logged anything count:
  * a source that was switched off for a night does not teach every template that zero is normal.
  *
- * The recent peak (the largest window count, decaying per window) keeps periodic bursts, such as a
- * job that writes 100 lines every ten minutes, from being a spike every time they come back: a
- * spike must also be well above the last bursts, not only above the mean.
+ * Bursts do not teach the baseline that they are normal: a window above the spike threshold is
+ * folded into the mean at twice the mean, not at its count (once the template has a few windows of
+ * history), so one storm does not hide the next; ten burst windows in a row are a new level and
+ * count whole.
+ *
+ * A spike must also be well above the template's ordinary variability: the recent peak of its
+ * normal windows (see peakRank). Bursts that are the template's habit are excused too, but only
+ * those: bursts that recur at a regular interval (a job that writes 100 lines every ten minutes,
+ * an hourly report) or that fill a large share of recent windows (a template that is bursty by
+ * nature). A habitual burst must be well above the habit's own size to be a spike. Irregular
+ * bursts, however many, stay spikes.
  *
  * Cost: a Map lookup and a few float operations per line. When a window closes only templates whose
  * baseline is at least minVolume are visited (the only ones that can drop); the others catch up on
@@ -32,11 +40,15 @@ export interface FrequencyOptions {
   /** …and more than this many times the recent peak window count. */
   peakRatio: number;
   /**
-   * The recent peak is the `peakRank`-th largest count of the last `peakWindows` windows: bursts a
-   * template has often (a cron, a batch) set the bar, a one-off spike does not hide the next one.
+   * The recent peak is the `peakRank`-th largest count of the normal (non-burst) windows among the
+   * last `peakWindows` windows: the template's ordinary variability.
    */
   peakWindows: number;
   peakRank: number;
+  /** Bursts in at least this share of the last `peakWindows` windows are the template's nature. */
+  habitualBurstShare: number;
+  /** A burst that comes after the same interval (within this share of it, at least one window) as the two intervals before it is periodic. */
+  periodTolerance: number;
   /**
    * Horizon (ms) of the short-term rate: a decaying count over about this long, so a burst is seen
    * within seconds and whatever window boundary it straddles.
@@ -68,10 +80,14 @@ export const DEFAULT_FREQUENCY_OPTIONS: Readonly<FrequencyOptions> = Object.free
   spikeRatio: 5,
   // 2× the recent peak: a burst must be clearly bigger than the bursts this template already had
   peakRatio: 2,
-  // the 2nd largest of the last 60 windows (an hour at 1-minute windows): a burst seen twice in
-  // the last hour (a cron, a batch) is the template's habit; a one-off spike does not hide the next
+  // the 5th largest normal window of the last 60 (an hour at 1-minute windows): ordinary
+  // variability, which a few odd minutes (the edges of a burst, a hiccup) do not set
   peakWindows: 60,
-  peakRank: 2,
+  peakRank: 5,
+  // a fifth of the last hour's minutes: a template that bursts that often is bursty, not failing
+  habitualBurstShare: 0.2,
+  // ±15% of the interval: cron jobs and timers drift by seconds, not by a sixth of their period
+  periodTolerance: 0.15,
   // 10 s: a sixth of a window; a burst at 5× a 20-a-minute baseline shows ~8 lines in 10 s, enough
   // to tell from noise, and the alarm comes within seconds rather than at the window's end
   burstMs: 10_000,
@@ -109,9 +125,27 @@ interface TemplateWindow {
   /** Largest short-term count in the open window, and the recent peak of those (its usual burstiness). */
   burstMax: number;
   burstPeak: number;
-  /** Counts and short-term maxima of the last `peakWindows` windows, newest last. */
+  /** Counts and short-term maxima of the normal windows among the last `peakWindows`, newest last. */
   history: number[];
   burstHistory: number[];
+  /** Active-window indices of recent burst windows (within the last `peakWindows`), oldest first. */
+  burstWindows: number[];
+  /** The last few burst episodes (runs of consecutive burst windows), oldest first. */
+  episodes: BurstEpisode[];
+  /** Whether a burst in the open window would be this template's habit (set when the window opens). */
+  habitual: boolean;
+  /** The size of the habit's bursts (largest count and short-term count of the recent episodes). */
+  habitCount: number;
+  habitBurst: number;
+}
+
+interface BurstEpisode {
+  /** Active-window indices of its first and last windows. */
+  start: number;
+  end: number;
+  count: number;
+  burstMax: number;
+  habitual: boolean;
 }
 
 interface FrequencySource {
@@ -126,6 +160,10 @@ interface FrequencySource {
   lastTouch: number;
 }
 
+/** Consecutive burst windows after which the higher volume is a new level, not a burst. */
+const LEVEL_SHIFT_WINDOWS = 10;
+/** Burst episodes remembered per template (enough to see an interval repeat). */
+const EPISODES = 4;
 /** Share of a full template map dropped at once when it overflows. */
 const EVICT_FRACTION = 0.1;
 /** A partly covered last window (at finish) is judged only when it covers at least this share. */
@@ -159,7 +197,7 @@ export class FrequencyDetector implements Detector {
     if (t === undefined) {
       // absent so far: `active` windows of zeros
       const weight = 1 - Math.pow(1 - o.baselineAlpha, s.active);
-      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, watched: false, dropping: false, lastSeq: 0, burst: 0, burstAt: input.timeMs, burstMax: 0, burstPeak: 0, history: [], burstHistory: [] };
+      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, watched: false, dropping: false, lastSeq: 0, burst: 0, burstAt: input.timeMs, burstMax: 0, burstPeak: 0, history: [], burstHistory: [], burstWindows: [], episodes: [], habitual: false, habitCount: 0, habitBurst: 0 };
       s.templates.set(input.templateId, t);
       if (s.templates.size > o.maxTemplatesPerSource) this.evictTemplates(s, t);
     } else if (t.window < s.active) {
@@ -182,10 +220,10 @@ export class FrequencyDetector implements Detector {
     const dt = Math.max(0, input.timeMs - t.burstAt);
     t.burst = t.burst * Math.exp(-dt / o.burstMs) + 1;
     t.burstAt = Math.max(t.burstAt, input.timeMs);
-    const usualBurst = t.burstPeak;
+    const usualBurst = t.habitual ? Math.max(t.burstPeak, t.habitBurst) : t.burstPeak;
     if (t.burst > t.burstMax) t.burstMax = t.burst;
     if (s.active < o.warmupWindows) return [];
-    const threshold = Math.max(o.minVolume, o.spikeRatio * baseline, o.peakRatio * t.peak);
+    const threshold = Math.max(o.minVolume, o.spikeRatio * baseline, o.peakRatio * t.peak, t.habitual ? o.peakRatio * t.habitCount : 0);
     if (t.count > threshold) return [this.spikeFinding(input, s, t, baseline, threshold)];
     // the same test on the short-term rate, scaled to a window, and beyond this template's usual bursts
     const perWindow = (t.burst * o.windowMs) / o.burstMs;
@@ -246,35 +284,98 @@ export class FrequencyDetector implements Detector {
     };
   }
 
-  /** Adds a closed window to the template's recent history and recomputes its recent peaks. */
+  /** Adds a closed normal window to the template's recent history (the peaks are recomputed by the caller). */
   private remember(t: TemplateWindow, count: number, burstMax: number): void {
-    const n = this.opts.peakWindows;
     t.history.push(count);
     t.burstHistory.push(burstMax);
-    if (t.history.length > n) {
+    if (t.history.length > this.opts.peakWindows) {
       t.history.shift();
       t.burstHistory.shift();
     }
-    t.peak = kthLargest(t.history, this.opts.peakRank);
-    t.burstPeak = kthLargest(t.burstHistory, this.opts.peakRank);
   }
 
   /** Folds the template's open count and the windows it missed, so it stands at active window `upTo`. */
   private fold(t: TemplateWindow, upTo: number): void {
-    const a = this.opts.baselineAlpha;
-    t.ewma = (1 - a) * t.ewma + a * t.count;
+    const o = this.opts;
+    const a = o.baselineAlpha;
+    const baseline = t.weight > 0 ? t.ewma / t.weight : 0;
+    const bar = Math.max(o.minVolume, o.spikeRatio * baseline);
+    let folded = t.count;
+    // a template's first windows are its start-up, not bursts: judged once it has some history
+    const judged = t.weight >= 1 - Math.pow(1 - a, o.warmupWindows);
+    if (judged && t.count > bar) {
+      this.rememberBurst(t, t.window);
+      // a burst enters the mean at twice the mean, so it does not hide the next burst; a lasting
+      // change still becomes the new normal: the mean grows by a tenth per window, and a run of
+      // burst windows long enough to be a new level is taken whole
+      const run = t.episodes[t.episodes.length - 1]!;
+      folded = run.end - run.start + 1 >= LEVEL_SHIFT_WINDOWS ? t.count : Math.min(t.count, Math.max(o.minVolume, 2 * baseline));
+    } else if (!judged || t.count <= Math.max(o.minVolume, (o.spikeRatio / 2) * baseline) || t.episodes[t.episodes.length - 1]?.end !== t.window - 1) {
+      // (the tail of a burst, above half the bar in the window after it, is neither a burst nor
+      // ordinary variability that should set the bar for the next one)
+      this.remember(t, t.count, t.burstMax);
+    }
+    t.ewma = (1 - a) * t.ewma + a * folded;
     t.weight = (1 - a) * t.weight + a;
-    this.remember(t, t.count, t.burstMax);
     t.burstMax = 0;
     const missed = upTo - t.window - 1;
     if (missed > 0) {
       const f = Math.pow(1 - a, missed);
       t.ewma *= f;
       t.weight = t.weight * f + (1 - f);
-      for (let i = 0; i < Math.min(missed, this.opts.peakWindows); i++) this.remember(t, 0, 0);
+      for (let i = 0; i < Math.min(missed, o.peakWindows); i++) this.remember(t, 0, 0);
     }
+    t.peak = kthLargest(t.history, o.peakRank);
+    t.burstPeak = kthLargest(t.burstHistory, o.peakRank);
     t.window = upTo;
     t.count = 0;
+    this.judgeHabit(t, upTo);
+  }
+
+  /** Records window `w` of the template as a burst: it extends the last episode or starts one. */
+  private rememberBurst(t: TemplateWindow, w: number): void {
+    t.burstWindows.push(w);
+    const last = t.episodes[t.episodes.length - 1];
+    if (last !== undefined && last.end === w - 1) {
+      last.end = w;
+      if (t.count > last.count) last.count = t.count;
+      if (t.burstMax > last.burstMax) last.burstMax = t.burstMax;
+      return;
+    }
+    t.episodes.push({ start: w, end: w, count: t.count, burstMax: t.burstMax, habitual: t.habitual });
+    if (t.episodes.length > EPISODES) t.episodes.shift();
+  }
+
+  /**
+   * Decides, as window `w` opens, whether a burst in it would be the template's habit: the next
+   * beat of a regular interval, a continuation of a habitual burst, or one more burst of a template
+   * that bursts in a large share of its windows.
+   */
+  private judgeHabit(t: TemplateWindow, w: number): void {
+    const o = this.opts;
+    while (t.burstWindows.length > 0 && t.burstWindows[0]! < w - o.peakWindows) t.burstWindows.shift();
+    const eps = t.episodes;
+    const last = eps[eps.length - 1];
+    let habitual = false;
+    if (last !== undefined && last.end === w - 1) {
+      habitual = last.habitual;
+    } else if (eps.length >= 3) {
+      // two equal intervals in a row, and this window a third: a timer, not chance
+      const interval = last!.start - eps[eps.length - 2]!.start;
+      const before = eps[eps.length - 2]!.start - eps[eps.length - 3]!.start;
+      const near = (gap: number): boolean => Math.abs(gap - interval) <= Math.max(1, o.periodTolerance * interval);
+      habitual = near(before) && near(w - last!.start);
+    }
+    if (!habitual && t.burstWindows.length >= o.habitualBurstShare * o.peakWindows) habitual = true;
+    t.habitual = habitual;
+    if (habitual) {
+      t.habitCount = 0;
+      t.habitBurst = 0;
+      for (const e of eps) {
+        if (e.count > t.habitCount) t.habitCount = e.count;
+        if (e.burstMax > t.habitBurst) t.habitBurst = e.burstMax;
+      }
+    }
   }
 
   /**
@@ -367,13 +468,24 @@ export class FrequencyDetector implements Detector {
   }
 }
 
-/** Removes the entry with the smallest `lastTouch` (a linear scan, run only when a new key overflows the map). */
 /** The k-th largest value (1-based) of a short list; 0 when it has fewer than k values. */
 function kthLargest(values: readonly number[], k: number): number {
   if (values.length < k) return 0;
+  if (k === 2) {
+    let first = -Infinity;
+    let second = -Infinity;
+    for (const v of values) {
+      if (v > first) {
+        second = first;
+        first = v;
+      } else if (v > second) second = v;
+    }
+    return second;
+  }
   return [...values].sort((a, b) => b - a)[k - 1]!;
 }
 
+/** Removes the entry with the smallest `lastTouch` (a linear scan, run only when a new key overflows the map). */
 export function evictLeastRecent(map: Map<string, { lastTouch: number }>): void {
   let oldest: string | undefined;
   let min = Infinity;

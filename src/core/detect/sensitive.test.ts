@@ -99,6 +99,15 @@ describe('SensitiveDataDetector', () => {
     expect(g!.evidence).toMatchObject({ matches: [{ kind: 'credit_card' }] });
   });
 
+  it('finds a password in a URL even when URL syntax in it split the parameters', () => {
+    const d = new SensitiveDataDetector();
+    const message = 'connecting to database url=postgres://app_rw:Winter976#tai@db-proxy:6432/shop?sslmode=require';
+    const [f] = d.observe(input({ template: 'connecting to database <*>', message, params: ['Winter976', '6432/shop?sslmode'] }));
+    expect(f!.evidence).toMatchObject({ matches: [{ kind: 'url_credentials' }] });
+    expect(JSON.stringify(f)).not.toContain('Winter976#tai');
+    expect(d.observe(input({ templateId: 't3', template: 'connecting to database <*>', message: 'connecting to database url=postgres://db-proxy:6432/shop', params: ['postgres://db-proxy:6432/shop'] }))).toEqual([]);
+  });
+
   it('scores e-mail addresses low and can leave them out', () => {
     const line = input({ template: 'mail to <*>', message: 'mail to jane@example.com', params: ['jane@example.com'] });
     const [f] = new SensitiveDataDetector().observe(line);

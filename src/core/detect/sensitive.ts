@@ -287,6 +287,17 @@ function paramMayBeSensitive(p: string, next: readonly string[], i: number): boo
   return p.includes('://') && p.includes(':', p.indexOf('://') + 3);
 }
 
+/**
+ * A URL with a user and password (`scheme://user:pass@host`), looked for in the whole message: a
+ * password with `#`, `?` or other URL syntax in it can split the URL into odd parameters.
+ */
+function urlMayHoldCredentials(message: string): boolean {
+  const scheme = message.indexOf('://');
+  if (scheme < 0) return false;
+  const at = message.indexOf('@', scheme + 3);
+  return at > 0 && message.lastIndexOf(':', at) > scheme + 2;
+}
+
 export interface SensitiveDataOptions {
   /** Report e-mail addresses (personal data, but common in logs and low severity). */
   reportEmails: boolean;
@@ -316,7 +327,7 @@ export class SensitiveDataDetector implements Detector {
   observe(input: DetectInput): Finding[] {
     const attrs = input.record.attributes;
     const inAttrs = attrs !== undefined && attributesMayHold(attrs);
-    if (!inAttrs && !this.templateMayHold(input) && !this.paramsMayHold(input.params)) return [];
+    if (!inAttrs && !this.templateMayHold(input) && !this.paramsMayHold(input.params) && !urlMayHoldCredentials(input.record.message)) return [];
     // structured records keep fields beside the message (`"api_key": "sk_live_…"`): scan them as key=value
     let text = input.record.message;
     if (inAttrs) for (const k in attrs) text += ` ${k}=${attrs[k]}`;

@@ -16,6 +16,8 @@
  *   place. Weaker, so it scores lower.
  * The score is scaled by how predictable the context is (Witten–Bell escape: a context with many
  * different successors makes an unseen one less surprising than a context that always had one).
+ * A transition that is common the other way round (B → A known, A → B not) is two steps written
+ * concurrently by different services, not a broken flow: it scores low (support, not an alarm).
  *
  * Bounded: sessions per source (approximate LRU: a session survives at least half of maxSessions new
  * sessions after its last line), n-grams per source (the rarest are pruned first: they carry the
@@ -183,14 +185,19 @@ export class SequenceDetector implements Detector {
       // a context seen a handful of times (a template that just appeared) says too little to judge by
       if ((bi < o.minTransitionCount && ctx1Total >= o.minContextCount) || (ctx1Total >= o.rareContextCount && bi / ctx1Total < o.rareTransitionShare)) {
         const escape = ctx1Total > 0 ? ctx1Types / (ctx1Total + ctx1Types) : 1;
-        const score = 0.3 + 0.7 * (1 - escape) * (bi === 0 ? 1 : 0.8);
-        finding = this.finding(s, input, key, 'bigram', score, bi, ctx1Total, ctx1Types, p1, p2, cur);
+        // two steps that are well known the other way round were logged concurrently (services
+        // writing at the same moment), not a broken flow: weak alone, support for other detectors
+        const swapped = p1 !== START && (s.bigrams.get(cur * ID_SPACE + p1) ?? 0) >= o.minContextCount;
+        const score = swapped ? 0.3 + 0.2 * (1 - escape) : 0.3 + 0.7 * (1 - escape) * (bi === 0 ? 1 : 0.8);
+        finding = this.finding(s, input, key, 'bigram', swapped, score, bi, ctx1Total, ctx1Types, p1, p2, cur);
       } else if (c2 !== undefined && ((tri < o.minTransitionCount && ctx2Total >= o.minContextCount) || (ctx2Total >= o.rareContextCount && tri / ctx2Total < o.rareTransitionShare))) {
         const escape = ctx2Types / (ctx2Total + ctx2Types);
+        // the same steps with the two before in the other order is a concurrent write, as above
+        const swapped = p2 !== START && (s.trigrams.get((p1 * ID_SPACE + p2) * ID_SPACE + cur) ?? 0) >= o.minContextCount;
         // an unseen step after a well-known pair of steps is as telling as an unseen pair, when the
         // pair's followers are few (low escape); masked templates often make only the triple new
-        const score = 0.3 + 0.6 * (1 - escape) * (tri === 0 ? 1 : 0.8);
-        finding = this.finding(s, input, key, 'trigram', score, tri, ctx2Total, ctx2Types, p1, p2, cur);
+        const score = swapped ? 0.3 + 0.2 * (1 - escape) : 0.3 + 0.6 * (1 - escape) * (tri === 0 ? 1 : 0.8);
+        finding = this.finding(s, input, key, 'trigram', swapped, score, tri, ctx2Total, ctx2Types, p1, p2, cur);
       }
     }
 
@@ -229,14 +236,16 @@ export class SequenceDetector implements Detector {
     return s && { sessions: s.sessions.size, bigrams: s.bigrams.size, trigrams: s.trigrams.size, templates: s.ids.size, warm: s.warm, resets: s.resets };
   }
 
-  private finding(s: SequenceSource, input: DetectInput, key: string, kind: 'bigram' | 'trigram', score: number, count: number, contextCount: number, contextSuccessors: number, p1: number, p2: number, cur: number): Finding {
+  private finding(s: SequenceSource, input: DetectInput, key: string, kind: 'bigram' | 'trigram', swapped: boolean, score: number, count: number, contextCount: number, contextSuccessors: number, p1: number, p2: number, cur: number): Finding {
     const prev = kind === 'bigram' ? [p1] : [p2, p1];
     const prevIds = prev.map((p) => (p === START ? '(session start)' : s.idNames[p]!));
     const prevTemplates = prev.map((p) => (p === START ? '(session start)' : s.idTemplates[p]!));
     const after = prevTemplates.map((t) => `"${shortT(t)}"`).join(' → ');
     // counts are weights (a flagged step is learned at a fraction), so speak of them as such
     const seen = count === 0 ? 'never seen' : `rarely seen (weight ${round(count)} of the ${this.opts.minTransitionCount} that make a step normal)`;
-    const reason = kind === 'bigram'
+    const reason = swapped
+      ? `in session ${key}, "${shortT(input.template)}" followed ${after}: an order ${seen} before, though the other order is common (likely two steps logged at the same moment)`
+      : kind === 'bigram'
       ? `in session ${key}, "${shortT(input.template)}" followed ${after}: a step ${seen} before (the ${fmt(Math.round(contextCount))} steps seen from there led to ${fmt(contextSuccessors)} other templates)`
       : `in session ${key}, "${shortT(input.template)}" followed ${after}: each step is known, but this order was ${seen} in ${fmt(Math.round(contextCount))} passes through that pair`;
     return {
@@ -246,6 +255,7 @@ export class SequenceDetector implements Detector {
       evidence: {
         sessionKey: key,
         kind,
+        swapped,
         templateId: s.idNames[cur],
         previousTemplateIds: prevIds,
         previousTemplates: prevTemplates,

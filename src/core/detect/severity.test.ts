@@ -91,6 +91,17 @@ describe('SeverityDetector', () => {
     expect(f!.score).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('reports a recurring error at full score three times, then fades it; critical lines never fade', () => {
+    const d = new SeverityDetector();
+    const scores = (template: string) => Array.from({ length: 12 }, () => d.observe(input({ templateId: template, template, record: { level: 'error' } }))[0]!.score);
+    const routine = scores('smtp send to <*> failed, will retry');
+    expect(routine.slice(0, 3).every((x) => x === routine[0])).toBe(true);
+    expect(routine[3]!).toBeLessThan(routine[0]!);
+    expect(routine[11]!).toBeCloseTo(routine[0]! / 2, 5);
+    const critical = scores('kernel panic on cpu <*>');
+    expect(new Set(critical).size).toBe(1);
+  });
+
   it('reads a 5xx status hidden behind a masked value from the message', () => {
     const d = new SeverityDetector();
     const s = new Stream();

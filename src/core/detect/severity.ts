@@ -229,8 +229,9 @@ export interface SeverityDetectorOptions {
 export const DEFAULT_SEVERITY_OPTIONS: Readonly<SeverityDetectorOptions> = Object.freeze({
   minScore: 0.7,
   cacheTemplates: DEFAULT_SEVERITY_CACHE_TEMPLATES,
-  // ten repeats make a routine error a known one (a new error's whole burst is new_template's)
-  youngCount: 10,
+  // three repeats make a routine error a known one: a new error's whole burst is new_template's,
+  // and errors a system logs all day (declined cards, retried timeouts) are its background
+  youngCount: 3,
 });
 
 const LEVEL_NAMES: Record<Level, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', notice: 'NOTICE', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
