@@ -38,6 +38,22 @@ describe('SequenceDetector', () => {
     expect(f[0]!.score).toBeGreaterThan(0.9);
   });
 
+  it('scores two steps written in the other order than usual low: a concurrent write, not a broken flow', () => {
+    const d = new SequenceDetector(small);
+    const s = new Stream();
+    feed(d, sessions(s, 200, () => ['recv', 'auth', 'profile', 'done']));
+    const swapped = feed(d, session(s, 'blk_swap', ['recv', 'profile', 'auth', 'done']));
+    const skipped = feed(d, session(s, 'blk_skip', ['recv', 'auth', 'done']));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.evidence).toMatchObject({ swapped: false });
+    // recv → profile is new either way (a step looks skipped); profile → auth is auth → profile reversed
+    const reversed = swapped.find((f) => f.evidence!.templateId === 'auth');
+    expect(reversed?.evidence).toMatchObject({ swapped: true, previousTemplateIds: ['profile'] });
+    expect(reversed!.score).toBeLessThanOrEqual(0.5);
+    expect(reversed!.reason).toMatch(/the other order is common/);
+    expect(skipped[0]!.score).toBeGreaterThan(0.9);
+  });
+
   it('flags a session that starts with an unusual template', () => {
     const d = new SequenceDetector(small);
     const s = new Stream();
