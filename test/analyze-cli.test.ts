@@ -325,6 +325,31 @@ describe('vigil analyze on a generated corpus', () => {
     expect(s.files).toEqual(['stdin']);
     for (const row of readJson<AnomalyRow[]>(join(dir, 'anomalies.json'))) expect(row.file).toBe('stdin');
   });
+
+  it('draws a progress bar (bytes, lines/s, ETA) on a terminal, and none when stderr is not one', () => {
+    // util-linux `script` runs the command on a pseudo-terminal and copies what it draws
+    const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
+    if (script.status !== 0) {
+      if (process.env.VIGIL_REQUIRE_SERVICES === '1') throw new Error('analyze-cli: util-linux `script` not found (apt-get install bsdutils)');
+      console.warn('analyze-cli: skipping the progress-bar test: util-linux `script` not found');
+      return;
+    }
+    const dir = join(tmp, 'out-tty');
+    const cmd = [process.execPath, BIN, 'analyze', '--input', log, '--output', dir].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    const frames = r.stdout.split(/\r|\n|\x1b\[[0-9;?]*[A-Za-z]/).filter((f) => f.startsWith('analyzing '));
+    expect(frames.length).toBeGreaterThan(0);
+    const last = frames[frames.length - 1]!;
+    // e.g. "analyzing ==== 100% | 3.1 MiB/3.1 MiB | 41,250 lines/s | ETA 0s"
+    expect(last).toMatch(/^analyzing [=-]+ 100% \| ([\d.]+ [KM]iB)\/\1 \| [\d,]+ lines\/s \| ETA \d+s$/);
+    expect(r.stdout).toContain('anomalies');
+    // the quiet run of beforeAll had no terminal: nothing drawn on its stderr
+    expect(run.stderr).toBe('');
+    const piped = vigil(['analyze', '--input', log, '--output', join(tmp, 'out-piped')], { cwd });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toContain('analyzing');
+  });
 });
 
 describe('vigil analyze on other inputs', () => {

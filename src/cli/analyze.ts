@@ -136,9 +136,10 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   const totalBytes = files.reduce((n, f) => n + (f === '-' ? 0 : statSync(f).size), 0);
   const showProgress = !opts.quiet && process.stderr.isTTY === true && totalBytes > 0;
   const bar = showProgress
-    ? new SingleBar({ format: 'analyzing {bar} {percentage}% | {done}/{total} | {rate} lines/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 }, undefined)
+    ? new SingleBar({ format: 'analyzing {bar} {percentage}% | {done}/{size} | {rate} lines/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 }, undefined)
     : undefined;
-  bar?.start(totalBytes, 0, { done: '0 B', total: formatBytes(totalBytes), rate: 0 });
+  // (`total` is cli-progress's own value, so the formatted size is `size`)
+  bar?.start(totalBytes, 0, { done: '0 B', size: formatBytes(totalBytes), rate: 0 });
   let doneBytes = 0;
   let lines = 0;
   for (const file of files) {
@@ -156,7 +157,7 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
       if (bar) {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const at = doneBytes + rawBytes();
-        bar.update(at, { done: formatBytes(at), total: formatBytes(totalBytes), rate: Math.round(lines / Math.max(seconds, 1e-3)).toLocaleString('en-US') });
+        bar.update(at, { done: formatBytes(at), size: formatBytes(totalBytes), rate: Math.round(lines / Math.max(seconds, 1e-3)).toLocaleString('en-US') });
       }
     }
     analyzer.endFile(name);
