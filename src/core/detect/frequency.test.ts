@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorRateDetector } from './error-rate.js';
-import { FrequencyDetector } from './frequency.js';
+import { FrequencyDetector, kthLargest } from './frequency.js';
 import { feed, Stream } from './test-helpers.js';
 import type { DetectInput } from './detector.js';
 
@@ -302,5 +302,19 @@ describe('ErrorRateDetector', () => {
     const f = feed(d, errs(s, 6, 20, 20, { record: { component: 'newcomer', message: '' } }));
     expect(f.length).toBeGreaterThan(0);
     expect(f[0]!.reason).toContain('service "newcomer"');
+  });
+});
+
+describe('kthLargest', () => {
+  it('agrees with sorting for every k, duplicates and short lists included', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 200; trial++) {
+      const values = Array.from({ length: Math.floor(rnd() * 70) }, () => Math.floor(rnd() * 20));
+      for (const k of [1, 2, 5, 8, 9]) {
+        const sorted = [...values].sort((a, b) => b - a);
+        expect(kthLargest(values, k)).toBe(values.length < k ? 0 : sorted[k - 1]);
+      }
+    }
   });
 });

@@ -122,6 +122,8 @@ interface TemplateWindow {
   /** Decaying count over the last ~burstMs (see burstMs) and when it was last updated. */
   burst: number;
   burstAt: number;
+  /** `peak` and `burstPeak` predate the last change of the history (recomputed when needed). */
+  peaksStale: boolean;
   /** Largest short-term count in the open window, and the recent peak of those (its usual burstiness). */
   burstMax: number;
   burstPeak: number;
@@ -197,7 +199,7 @@ export class FrequencyDetector implements Detector {
     if (t === undefined) {
       // absent so far: `active` windows of zeros
       const weight = 1 - Math.pow(1 - o.baselineAlpha, s.active);
-      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, watched: false, dropping: false, lastSeq: 0, burst: 0, burstAt: input.timeMs, burstMax: 0, burstPeak: 0, history: [], burstHistory: [], burstWindows: [], episodes: [], habitual: false, habitCount: 0, habitBurst: 0 };
+      t = { templateId: input.templateId, template: input.template, window: s.active, count: 0, ewma: 0, weight, peak: 0, peaksStale: false, watched: false, dropping: false, lastSeq: 0, burst: 0, burstAt: input.timeMs, burstMax: 0, burstPeak: 0, history: [], burstHistory: [], burstWindows: [], episodes: [], habitual: false, habitCount: 0, habitBurst: 0 };
       s.templates.set(input.templateId, t);
       if (s.templates.size > o.maxTemplatesPerSource) this.evictTemplates(s, t);
     } else if (t.window < s.active) {
@@ -220,13 +222,18 @@ export class FrequencyDetector implements Detector {
     const dt = Math.max(0, input.timeMs - t.burstAt);
     t.burst = t.burst * Math.exp(-dt / o.burstMs) + 1;
     t.burstAt = Math.max(t.burstAt, input.timeMs);
-    const usualBurst = t.habitual ? Math.max(t.burstPeak, t.habitBurst) : t.burstPeak;
     if (t.burst > t.burstMax) t.burstMax = t.burst;
     if (s.active < o.warmupWindows) return [];
-    const threshold = Math.max(o.minVolume, o.spikeRatio * baseline, o.peakRatio * t.peak, t.habitual ? o.peakRatio * t.habitCount : 0);
+    // most lines are below the baseline's bar: the peaks (a selection over the history) are only
+    // brought up to date for those that are not
+    const bar = Math.max(o.minVolume, o.spikeRatio * baseline);
+    const perWindow = (t.burst * o.windowMs) / o.burstMs;
+    if (t.count <= bar && (t.burst < o.burstMinCount || perWindow <= bar)) return [];
+    if (t.peaksStale) this.updatePeaks(t);
+    const usualBurst = t.habitual ? Math.max(t.burstPeak, t.habitBurst) : t.burstPeak;
+    const threshold = Math.max(bar, o.peakRatio * t.peak, t.habitual ? o.peakRatio * t.habitCount : 0);
     if (t.count > threshold) return [this.spikeFinding(input, s, t, baseline, threshold)];
     // the same test on the short-term rate, scaled to a window, and beyond this template's usual bursts
-    const perWindow = (t.burst * o.windowMs) / o.burstMs;
     if (t.burst >= o.burstMinCount && perWindow > threshold && t.burst > o.peakRatio * usualBurst) {
       return [this.spikeFinding(input, s, t, baseline, threshold, perWindow)];
     }
@@ -325,11 +332,16 @@ export class FrequencyDetector implements Detector {
       t.weight = t.weight * f + (1 - f);
       for (let i = 0; i < Math.min(missed, o.peakWindows); i++) this.remember(t, 0, 0);
     }
-    t.peak = kthLargest(t.history, o.peakRank);
-    t.burstPeak = kthLargest(t.burstHistory, o.peakRank);
+    t.peaksStale = true;
     t.window = upTo;
     t.count = 0;
     this.judgeHabit(t, upTo);
+  }
+
+  private updatePeaks(t: TemplateWindow): void {
+    t.peak = kthLargest(t.history, this.opts.peakRank);
+    t.burstPeak = kthLargest(t.burstHistory, this.opts.peakRank);
+    t.peaksStale = false;
   }
 
   /** Records window `w` of the template as a burst: it extends the last episode or starts one. */
@@ -468,22 +480,24 @@ export class FrequencyDetector implements Detector {
   }
 }
 
-/** The k-th largest value (1-based) of a short list; 0 when it has fewer than k values. */
-function kthLargest(values: readonly number[], k: number): number {
+/** The k-th largest value (1-based) of a short list; 0 when it has fewer than k values. No allocation for k ≤ 8. */
+export function kthLargest(values: readonly number[], k: number): number {
   if (values.length < k) return 0;
-  if (k === 2) {
-    let first = -Infinity;
-    let second = -Infinity;
-    for (const v of values) {
-      if (v > first) {
-        second = first;
-        first = v;
-      } else if (v > second) second = v;
+  if (k > TOP.length) return [...values].sort((a, b) => b - a)[k - 1]!;
+  // the k largest so far, descending, by insertion
+  TOP.fill(-Infinity, 0, k);
+  for (const v of values) {
+    if (v <= TOP[k - 1]!) continue;
+    let i = k - 1;
+    while (i > 0 && TOP[i - 1]! < v) {
+      TOP[i] = TOP[i - 1]!;
+      i--;
     }
-    return second;
+    TOP[i] = v;
   }
-  return [...values].sort((a, b) => b - a)[k - 1]!;
+  return TOP[k - 1]!;
 }
+const TOP = new Float64Array(8);
 
 /** Removes the entry with the smallest `lastTouch` (a linear scan, run only when a new key overflows the map). */
 export function evictLeastRecent(map: Map<string, { lastTouch: number }>): void {
