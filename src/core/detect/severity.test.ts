@@ -91,14 +91,18 @@ describe('SeverityDetector', () => {
     expect(f!.score).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('reports a recurring error at full score three times, then fades it; critical lines never fade', () => {
+  it('reports an error that keeps coming back at full score for three bouts, then fades it; a burst is one bout; critical lines never fade', () => {
     const d = new SeverityDetector();
-    const scores = (template: string) => Array.from({ length: 12 }, () => d.observe(input({ templateId: template, template, record: { level: 'error' } }))[0]!.score);
-    const routine = scores('smtp send to <*> failed, will retry');
+    // one line every two minutes: each is its own bout
+    const scores = (template: string, gapMs: number) => Array.from({ length: 12 }, (_, i) => d.observe(input({ templateId: template, template, timeMs: i * gapMs, record: { level: 'error' } }))[0]!.score);
+    const routine = scores('smtp send to <*> failed, will retry', 120_000);
     expect(routine.slice(0, 3).every((x) => x === routine[0])).toBe(true);
     expect(routine[3]!).toBeLessThan(routine[0]!);
     expect(routine[11]!).toBeCloseTo(routine[0]! / 2, 5);
-    const critical = scores('kernel panic on cpu <*>');
+    // twelve lines within a few seconds: one bout, all at full score
+    const burst = scores('connection refused to <*>', 300);
+    expect(new Set(burst).size).toBe(1);
+    const critical = scores('kernel panic on cpu <*>', 120_000);
     expect(new Set(critical).size).toBe(1);
   });
 

@@ -114,7 +114,7 @@ export interface PhraseSeverity {
   readonly matched: readonly string[];
 }
 
-const NOTHING: PhraseSeverity = Object.freeze({ score: 0, matched: Object.freeze([]) as readonly string[] });
+export const NOTHING: PhraseSeverity = Object.freeze({ score: 0, matched: Object.freeze([]) as readonly string[] });
 
 /** Scores a text by its phrases only (the level word is not read). */
 export function phraseSeverity(text: string): PhraseSeverity {
@@ -220,18 +220,26 @@ export interface SeverityDetectorOptions {
   /** Templates whose phrase score is remembered. */
   cacheTemplates: number;
   /**
-   * Occurrences of a severe template reported at full score; beyond, the score falls as
-   * √(youngCount / occurrences): at 4× youngCount it is halved.
+   * Bouts of a severe template reported at full score; beyond, the score falls as
+   * √(youngCount / bouts): at 4× youngCount it is halved.
    */
   youngCount: number;
+  /**
+   * A bout: the occurrences within this long (ms of event time) of the bout's first. A burst of
+   * one error is one piece of news however many lines it has; an error that keeps coming back is
+   * routine.
+   */
+  boutMs: number;
 }
 
 export const DEFAULT_SEVERITY_OPTIONS: Readonly<SeverityDetectorOptions> = Object.freeze({
   minScore: 0.7,
   cacheTemplates: DEFAULT_SEVERITY_CACHE_TEMPLATES,
-  // three repeats make a routine error a known one: a new error's whole burst is new_template's,
-  // and errors a system logs all day (declined cards, retried timeouts) are its background
+  // three separate bouts make an error a known one: errors a system logs all day (declined cards,
+  // retried timeouts) are its background, while a burst of a new error stays news throughout
   youngCount: 3,
+  // a minute, as the frequency windows: lines of one burst come seconds apart
+  boutMs: 60_000,
 });
 
 const LEVEL_NAMES: Record<Level, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', notice: 'NOTICE', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
@@ -245,7 +253,7 @@ export class SeverityDetector implements Detector {
   private readonly opts: SeverityDetectorOptions;
   private readonly cache: TemplateSeverityCache;
   /** Occurrences per source and template (bounded like the cache). */
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Map<string, { bouts: number; boutStartMs: number; count: number }>();
 
   constructor(options: Partial<SeverityDetectorOptions> = {}) {
     this.opts = { ...DEFAULT_SEVERITY_OPTIONS, ...options };
@@ -261,11 +269,19 @@ export class SeverityDetector implements Detector {
     // a severe template that keeps recurring is background (its bursts are error_rate's and
     // frequency_spike's to find); its first occurrences are news
     const key = `${input.source}\u0000${input.templateId}`;
-    const count = (this.seen.get(key) ?? 0) + 1;
-    if (count === 1 && this.seen.size >= this.opts.cacheTemplates) this.seen.delete(this.seen.keys().next().value!);
-    this.seen.set(key, count);
+    let seen = this.seen.get(key);
+    if (seen === undefined) {
+      if (this.seen.size >= this.opts.cacheTemplates) this.seen.delete(this.seen.keys().next().value!);
+      seen = { bouts: 1, boutStartMs: input.timeMs, count: 0 };
+      this.seen.set(key, seen);
+    } else if (Math.abs(input.timeMs - seen.boutStartMs) > this.opts.boutMs) {
+      seen.bouts++;
+      seen.boutStartMs = input.timeMs;
+    }
+    const count = ++seen.count;
+    const bouts = seen.bouts;
     // critical lines (fatal, out of memory, panic …) never fade: they are worth a look every time
-    const recurrence = count <= this.opts.youngCount || severe >= CRITICAL_SCORE ? 1 : Math.sqrt(this.opts.youngCount / count);
+    const recurrence = bouts <= this.opts.youngCount || severe >= CRITICAL_SCORE ? 1 : Math.sqrt(this.opts.youngCount / bouts);
     const score = severe * recurrence;
     const severity = severityOfScore(severe);
     const words = phrases.matched.filter((w) => !w.startsWith('benign:'));
@@ -278,8 +294,8 @@ export class SeverityDetector implements Detector {
     } else {
       reason = `line logged at ${level ? LEVEL_NAMES[level] : 'no level'}${words.length > 0 ? ` says ${quoted}` : ''}: ${severity} severity (score ${score.toFixed(2)})`;
     }
-    if (recurrence < 1) reason += `; a known error, seen ${count} times`;
-    const evidence: Record<string, unknown> = { level: level ?? null, matched: [...phrases.matched], phraseScore: round(phrases.score), levelScore: fromLevel, occurrences: count, recurrence: round(recurrence) };
+    if (recurrence < 1) reason += `; a known error, seen ${count} times in ${bouts} bouts`;
+    const evidence: Record<string, unknown> = { level: level ?? null, matched: [...phrases.matched], phraseScore: round(phrases.score), levelScore: fromLevel, occurrences: count, bouts, recurrence: round(recurrence) };
     return [{ detector: this.name, score, reason, evidence, tags: semantic ? ['error', 'semantic'] : ['error'], severity }];
   }
 }
