@@ -20,9 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { runWorker } from './lib/child.mjs';
 import * as analyze from './sections/analyze.mjs';
 import * as detection from './sections/detection.mjs';
+import * as ingest from './sections/ingest.mjs';
+import * as latency from './sections/latency.mjs';
 import * as mine from './sections/mine.mjs';
 
-const SECTIONS = [mine, detection, analyze];
+const SECTIONS = [mine, detection, analyze, ingest, latency];
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = dirname(benchDir);

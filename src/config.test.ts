@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseServeConfig } from './config.js';
+import { ConfigError, parseServeConfig, parseWorkerConfig } from './config.js';
 
 describe('parseServeConfig', () => {
   it('has a default for everything but the database URL and the JWT secret', () => {
@@ -35,5 +35,33 @@ describe('parseServeConfig', () => {
     expect(parseServeConfig({ VIGIL_SYSLOG_PORT: '5514', VIGIL_SYSLOG_API_KEY: 'vgl_x' }).syslog).toEqual({ port: 5514, apiKey: 'vgl_x' });
     expect(() => parseServeConfig({ VIGIL_SYSLOG_PORT: '5514' })).toThrow(/VIGIL_SYSLOG_API_KEY/);
     expect(() => parseServeConfig({ VIGIL_SYSLOG_PORT: 'syslog', VIGIL_SYSLOG_API_KEY: 'vgl_x' })).toThrow(/VIGIL_SYSLOG_PORT/);
+  });
+});
+
+describe('the fleet configuration', () => {
+  it('turns vigil serve into the fleet\'s API only with both DATABASE_URL and REDIS_URL', () => {
+    expect(parseServeConfig({}).fleet).toBeUndefined();
+    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r:6379' }).fleet).toEqual({ redisUrl: 'redis://r:6379', prefix: 'vigil', shards: 16 });
+    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_STREAM_PREFIX: 'prod-eu', VIGIL_STREAM_SHARDS: '32' }).fleet).toEqual({ redisUrl: 'redis://r', prefix: 'prod-eu', shards: 32 });
+    expect(() => parseServeConfig({ REDIS_URL: 'redis://r' })).toThrow(/REDIS_URL: the fleet needs DATABASE_URL too/);
+    expect(() => parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'http://r' })).toThrow(/REDIS_URL: expected a redis:\/\//);
+    expect(() => parseServeConfig({ VIGIL_STREAM_SHARDS: '0' })).toThrow(/VIGIL_STREAM_SHARDS/);
+  });
+
+  it('gives vigil worker its defaults and needs both URLs', () => {
+    const c = parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r' });
+    expect(c).toMatchObject({ databaseUrl: 'postgres://db/v', fleet: { redisUrl: 'redis://r', prefix: 'vigil', shards: 16 }, claimIdleMs: 60_000, leaseTtlMs: 15_000, workerName: undefined });
+    expect(c.pipeline).toEqual({ flushIntervalMs: 1_000, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000 });
+    expect(parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_CLAIM_IDLE_MS: '5000', VIGIL_LEASE_TTL_MS: '3000', VIGIL_WORKER_NAME: 'w-1' })).toMatchObject({ claimIdleMs: 5_000, leaseTtlMs: 3_000, workerName: 'w-1' });
+    let err: unknown;
+    try {
+      parseWorkerConfig({ REDIS_URL: '' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/^DATABASE_URL and REDIS_URL: required by vigil worker/);
+    expect(() => parseWorkerConfig({ DATABASE_URL: 'postgres://db/v' })).toThrow(/^REDIS_URL: required/);
+    expect(() => parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_LEASE_TTL_MS: '10' })).toThrow(/VIGIL_LEASE_TTL_MS/);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * The service configuration (`vigil serve`): one schema (zod) over the environment, every default
- * defined once with the reason for it, parsed once by the command. Values are strings in the
- * environment; numbers are checked for range, and a bad value is an error naming the variable.
+ * The service configuration (`vigil serve`, `vigil worker`): one schema (zod) per command over the
+ * environment, every default defined once with the reason for it, parsed once by the command.
+ * Values are strings in the environment; numbers are checked for range, and a bad value is an
+ * error naming the variable.
  *
- * Not here yet (later issues): REDIS_URL (the fleet's stream transport), LLM and notification
- * settings.
+ * Not here yet (later issues): LLM and notification settings.
  */
 import { z } from 'zod';
 
@@ -17,6 +17,31 @@ const int = (min: number, max: number, fallback: number) =>
 
 const MiB = 1024 * 1024;
 
+const databaseUrl = z.string().trim().regex(/^postgres(?:ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** What `vigil serve` and `vigil worker` must agree on to share one fleet. */
+const FleetEnv = {
+  // Redis for the fleet's streams (with DATABASE_URL: serve only ingests, `vigil worker`s process)
+  REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+  // every key the fleet uses starts with this (several fleets, or test runs, can share one Redis)
+  VIGIL_STREAM_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1–64 letters, digits or _.:-').default('vigil'),
+  // 16 shards: a project's entries are processed in order by one worker at a time, so shards bound
+  // how many workers can share the load; 16 is plenty for a handful of workers and cheap to read.
+  // Every process of a fleet must use the same number (checked at start)
+  VIGIL_STREAM_SHARDS: int(1, 1024, 16),
+};
+
+const shared = {
+  // the dedup window of incidents (see src/core/incidents/tracker.ts)
+  VIGIL_INCIDENT_WINDOW_MS: int(1_000, 7 * 24 * 3_600_000, 120_000),
+  // …or until this many records are waiting, whichever comes first
+  VIGIL_FLUSH_MAX_RECORDS: int(1, 10_000_000, 20_000),
+  // 30 s between checkpoints (detector and miner state; at shutdown too): what a crash makes a
+  // restarted service re-learn, or what a worker taking a shard over replays
+  VIGIL_SNAPSHOT_INTERVAL_MS: int(1_000, 3_600_000, 30_000),
+};
+
 export const ServeEnvSchema = z.object({
   // 8080: the usual unprivileged HTTP port; 0 picks a free one (printed at start)
   PORT: int(0, 65_535, 8080),
@@ -25,10 +50,11 @@ export const ServeEnvSchema = z.object({
   // embedded storage (PGlite) and the generated JWT secret live here
   VIGIL_DATA_DIR: z.string().trim().min(1).default('./data'),
   // PostgreSQL instead of the embedded database (same schema, same queries)
-  DATABASE_URL: z.string().trim().regex(/^postgres(?:ql)?:\/\//, 'expected a postgres:// or postgresql:// URL').optional(),
+  DATABASE_URL: databaseUrl.optional(),
   // signs web sessions; when absent one is generated and kept in the data folder
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevel,
+  ...FleetEnv,
 
   // 10 MiB per request (after gzip is undone): a shipper's batch, not a file upload
   VIGIL_MAX_BODY_BYTES: int(1024, 1024 * MiB, 10 * MiB),
@@ -40,14 +66,9 @@ export const ServeEnvSchema = z.object({
   VIGIL_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, 600),
   // 200,000 records waiting in the in-process queue at most; more is back-pressure (503)
   VIGIL_QUEUE_MAX_RECORDS: int(1, 100_000_000, 200_000),
-  // the dedup window of incidents (see src/core/incidents/tracker.ts)
-  VIGIL_INCIDENT_WINDOW_MS: int(1_000, 7 * 24 * 3_600_000, 120_000),
   // 250 ms: an ingest request waits at most about this long for its batch to be stored
   VIGIL_FLUSH_INTERVAL_MS: int(10, 60_000, 250),
-  // …or until this many records are waiting, whichever comes first
-  VIGIL_FLUSH_MAX_RECORDS: int(1, 10_000_000, 20_000),
-  // 30 s between miner snapshots (and at shutdown): what a crash can make the miner re-learn
-  VIGIL_SNAPSHOT_INTERVAL_MS: int(1_000, 3_600_000, 30_000),
+  ...shared,
   // off unless set: a syslog listener (UDP and TCP, RFC 5424/3164) on this port (0: any free port), on HOST
   VIGIL_SYSLOG_PORT: z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(0).max(65_535)).optional(),
   // the project API key syslog records are ingested under (required with VIGIL_SYSLOG_PORT)
@@ -55,6 +76,13 @@ export const ServeEnvSchema = z.object({
 });
 
 export type ServeEnv = z.output<typeof ServeEnvSchema>;
+
+/** The fleet's stream settings. */
+export interface FleetConfig {
+  redisUrl: string;
+  prefix: string;
+  shards: number;
+}
 
 export interface ServeConfig {
   port: number;
@@ -74,23 +102,34 @@ export interface ServeConfig {
   pipeline: { flushIntervalMs: number; flushMaxRecords: number; snapshotIntervalMs: number };
   /** The syslog listener, when VIGIL_SYSLOG_PORT is set. */
   syslog: { port: number; apiKey: string } | undefined;
+  /** Fleet mode (REDIS_URL with DATABASE_URL): ingest into Redis streams, no pipeline here. */
+  fleet: FleetConfig | undefined;
+}
+
+/** Only the variables a schema knows; an empty variable (`PORT=`) means unset, as shells and compose files often write it. */
+function pick(schema: z.ZodObject, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  return picked;
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
 }
 
 /** Reads the service configuration from an environment (`process.env` in the command). */
 export function parseServeConfig(env: Readonly<Record<string, string | undefined>>): ServeConfig {
-  // an empty variable (`PORT=`) means unset, as shells and compose files often write it
-  const picked: Record<string, string> = {};
-  for (const key of Object.keys(ServeEnvSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v !== '') picked[key] = v;
-  }
-  const parsed = ServeEnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; '));
-  }
+  const parsed = ServeEnvSchema.safeParse(pick(ServeEnvSchema, env));
+  if (!parsed.success) throw new ConfigError(issues(parsed.error));
   const e = parsed.data;
   if (e.VIGIL_SYSLOG_PORT !== undefined && e.VIGIL_SYSLOG_API_KEY === undefined) {
     throw new ConfigError('VIGIL_SYSLOG_API_KEY: required when VIGIL_SYSLOG_PORT is set (the API key of the project syslog records go to)');
+  }
+  if (e.REDIS_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError('REDIS_URL: the fleet needs DATABASE_URL too (servers and workers share PostgreSQL); unset REDIS_URL for the single-process service');
   }
   return {
     port: e.PORT,
@@ -109,5 +148,54 @@ export function parseServeConfig(env: Readonly<Record<string, string | undefined
     incidents: { windowMs: e.VIGIL_INCIDENT_WINDOW_MS },
     pipeline: { flushIntervalMs: e.VIGIL_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS },
     syslog: e.VIGIL_SYSLOG_PORT !== undefined && e.VIGIL_SYSLOG_API_KEY !== undefined ? { port: e.VIGIL_SYSLOG_PORT, apiKey: e.VIGIL_SYSLOG_API_KEY } : undefined,
+    fleet: e.REDIS_URL !== undefined ? { redisUrl: e.REDIS_URL, prefix: e.VIGIL_STREAM_PREFIX, shards: e.VIGIL_STREAM_SHARDS } : undefined,
+  };
+}
+
+export const WorkerEnvSchema = z.object({
+  DATABASE_URL: databaseUrl.optional(),
+  LOG_LEVEL: logLevel,
+  ...FleetEnv,
+  ...shared,
+  // 60 s: an entry another worker read and left unacknowledged that long is claimed (taking over
+  // from a worker that is dead is immediate: see VIGIL_LEASE_TTL_MS)
+  VIGIL_CLAIM_IDLE_MS: int(100, 24 * 3_600_000, 60_000),
+  // 15 s: a dead worker's shards are taken over within about this long; renewed every third of it
+  VIGIL_LEASE_TTL_MS: int(1_000, 600_000, 15_000),
+  // 1 s: results reach the API about this long after the batch is read (ingestion does not wait for it)
+  VIGIL_WORKER_FLUSH_INTERVAL_MS: int(10, 60_000, 1_000),
+  // this worker's consumer name in the group (default: host, pid and a random suffix)
+  VIGIL_WORKER_NAME: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'expected 1–100 letters, digits or _.:-').optional(),
+});
+
+export interface WorkerConfig {
+  databaseUrl: string;
+  logLevel: ServeEnv['LOG_LEVEL'];
+  fleet: FleetConfig;
+  claimIdleMs: number;
+  leaseTtlMs: number;
+  workerName: string | undefined;
+  incidents: { windowMs: number };
+  pipeline: { flushIntervalMs: number; flushMaxRecords: number; snapshotIntervalMs: number };
+}
+
+/** Reads `vigil worker`'s configuration; DATABASE_URL and REDIS_URL are required. */
+export function parseWorkerConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
+  const parsed = WorkerEnvSchema.safeParse(pick(WorkerEnvSchema, env));
+  if (!parsed.success) throw new ConfigError(issues(parsed.error));
+  const e = parsed.data;
+  const missing = [e.DATABASE_URL === undefined ? 'DATABASE_URL' : '', e.REDIS_URL === undefined ? 'REDIS_URL' : ''].filter(Boolean);
+  if (missing.length > 0) {
+    throw new ConfigError(`${missing.join(' and ')}: required by vigil worker (the PostgreSQL and the Redis the fleet's \`vigil serve\` uses)`);
+  }
+  return {
+    databaseUrl: e.DATABASE_URL!,
+    logLevel: e.LOG_LEVEL,
+    fleet: { redisUrl: e.REDIS_URL!, prefix: e.VIGIL_STREAM_PREFIX, shards: e.VIGIL_STREAM_SHARDS },
+    claimIdleMs: e.VIGIL_CLAIM_IDLE_MS,
+    leaseTtlMs: e.VIGIL_LEASE_TTL_MS,
+    workerName: e.VIGIL_WORKER_NAME,
+    incidents: { windowMs: e.VIGIL_INCIDENT_WINDOW_MS },
+    pipeline: { flushIntervalMs: e.VIGIL_WORKER_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS },
   };
 }

@@ -15,7 +15,7 @@ import { migrate, MIGRATIONS, SchemaError } from '../src/adapters/store/migratio
 import { PgliteDatabase } from '../src/adapters/store/pglite.js';
 import { PostgresDatabase } from '../src/adapters/store/postgres.js';
 import type { SqlDatabase } from '../src/adapters/store/sql.js';
-import { StoreError, VigilStore, type FlushWrites } from '../src/adapters/store/vigil-store.js';
+import { FlushConflictError, StoreError, VigilStore, type FlushWrites } from '../src/adapters/store/vigil-store.js';
 
 const PG_URL = process.env.VIGIL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRE = process.env.VIGIL_REQUIRE_SERVICES === '1';
@@ -263,6 +263,41 @@ for (const backend of [pgliteBackend(), postgresBackend()]) {
       await store.flush({ ...emptyFlush(), minerStates: [{ projectId: pid, source: 'api', snapshot: { format: 'vigil.source', version: 1, n: 2 }, atMs: T0 + 1 }] });
       expect(await store.minerState(pid, 'api')).toEqual({ format: 'vigil.source', version: 1, n: 2 });
       expect(await store.minerState(pid, 'web')).toBeUndefined();
+    });
+
+    it('refuses a flush that would count a batch again, writing nothing of it', async () => {
+      const pid = await newProject();
+      await store.flush({ ...emptyFlush(), batches: [{ projectId: pid, batchId: 'b1', records: 2, entryId: '1700000000000-0' }] });
+      expect(await store.processedBatch(pid, 'b1')).toEqual({ entryId: '1700000000000-0' });
+      expect(await store.processedBatch(pid, 'nope')).toBeUndefined();
+      const w = emptyFlush();
+      w.batches.push({ projectId: pid, batchId: 'b2', records: 1 }, { projectId: pid, batchId: 'b1', records: 2 });
+      w.templates.push({ projectId: pid, source: 'api', templateId: 't1', template: 'x', countDelta: 3, firstSeenMs: T0, lastSeenMs: T0 });
+      await expect(store.flush(w)).rejects.toBeInstanceOf(FlushConflictError);
+      await expect(store.flush(w)).rejects.toMatchObject({ code: 'VIGIL_STORE_CONFLICT' });
+      expect(await store.isBatchProcessed(pid, 'b2')).toBe(false);
+      expect(await store.listTemplates(pid, { limit: 10 })).toEqual([]);
+      expect(await store.processedBatch(pid, 'b1')).toEqual({ entryId: '1700000000000-0' });
+    });
+
+    it('keeps a project\'s checkpoint with its source snapshots, and never moves it back', async () => {
+      const pid = await newProject();
+      expect(await store.projectState(pid)).toEqual({ detectors: undefined, coveredThrough: undefined, sources: new Map() });
+      const detectors = { format: 'vigil.detectors', big: 'x'.repeat(100_000), odd: 'nul \u0000 and \ud800' };
+      await store.flush({ ...emptyFlush(), minerStates: [{ projectId: pid, source: 'api', snapshot: { n: 1 }, atMs: T0 }], checkpoints: [{ projectId: pid, detectors, coveredThrough: '1700000000000-5', atMs: T0 }] });
+      expect(await store.projectState(pid)).toEqual({ detectors, coveredThrough: '1700000000000-5', sources: new Map([['api', { n: 1 }]]) });
+      // later: fine; the same position: fine (the same state)
+      await store.flush({ ...emptyFlush(), checkpoints: [{ projectId: pid, detectors: { v: 2 }, coveredThrough: '1700000000001-0', atMs: T0 }] });
+      await store.flush({ ...emptyFlush(), checkpoints: [{ projectId: pid, detectors: { v: 2 }, coveredThrough: '1700000000001-0', atMs: T0 }] });
+      // older: refused, with everything else in the flush
+      const stale: FlushWrites = { ...emptyFlush(), minerStates: [{ projectId: pid, source: 'api', snapshot: { n: 0 }, atMs: T0 }], checkpoints: [{ projectId: pid, detectors: { v: 1 }, coveredThrough: '1700000000000-9', atMs: T0 }] };
+      await expect(store.flush(stale)).rejects.toBeInstanceOf(FlushConflictError);
+      expect(await store.projectState(pid)).toEqual({ detectors: { v: 2 }, coveredThrough: '1700000000001-0', sources: new Map([['api', { n: 1 }]]) });
+      // without positions (the in-process queue) a checkpoint always replaces the last
+      const embedded = await newProject();
+      await store.flush({ ...emptyFlush(), checkpoints: [{ projectId: embedded, detectors: { v: 1 }, atMs: T0 }] });
+      await store.flush({ ...emptyFlush(), checkpoints: [{ projectId: embedded, detectors: { v: 2 }, atMs: T0 }] });
+      expect((await store.projectState(embedded)).detectors).toEqual({ v: 2 });
     });
 
     it('forgets processed batch ids older than asked', async () => {

@@ -6,6 +6,7 @@ import { registerMine } from './mine.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
 import { VERSION } from './version.js';
+import { registerWorker } from './worker.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -19,5 +20,6 @@ export async function main(argv: string[]): Promise<void> {
   registerScore(program);
   registerGenerate(program);
   registerServe(program);
+  registerWorker(program);
   await program.parseAsync(argv);
 }

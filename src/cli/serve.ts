@@ -1,8 +1,10 @@
 /**
  * `vigil serve`: the service in one process — the HTTP API, an in-process queue and the pipeline
- * worker — on embedded storage (PGlite in VIGIL_DATA_DIR) or PostgreSQL (DATABASE_URL). Configured
- * by environment variables (src/config.ts), parsed once here. SIGINT/SIGTERM stop it gracefully:
- * requests in flight finish, what is in memory is stored, then the database is closed.
+ * worker — on embedded storage (PGlite in VIGIL_DATA_DIR) or PostgreSQL (DATABASE_URL). With
+ * REDIS_URL too it is the fleet's API: ingestion goes into Redis streams and `vigil worker`s run the
+ * pipeline (src/server/fleet-ingest.ts). Configured by environment variables (src/config.ts),
+ * parsed once here. SIGINT/SIGTERM stop it gracefully: requests in flight finish, what is in
+ * memory is stored, then the database is closed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,6 +14,11 @@ import { ConfigError, parseServeConfig, ServeEnvSchema, type ServeConfig } from 
 import { openStore } from '../adapters/store/open.js';
 import { describeUrl } from '../adapters/store/postgres.js';
 import { buildApp } from '../server/app.js';
+import { openFleetIngest, type FleetIngest } from '../server/fleet-ingest.js';
+import { describeRedisUrl } from '../adapters/stream/redis-streams.js';
+import type { IngestQueue } from '../worker/queue.js';
+import type { IncidentFeed } from '../server/incident-feed.js';
+import { MemoryIncidentFeed, mergeObservers, PipelineFeedPublisher } from '../server/incident-feed.js';
 import { VigilMetrics } from '../server/metrics.js';
 import { startSyslogIngest, SyslogIngestError } from '../server/syslog-ingest.js';
 import type { SyslogListener } from '../adapters/syslog/listener.js';
@@ -32,12 +39,14 @@ export function registerServe(program: Command): void {
 Configured by environment variables (defaults in brackets):
   PORT [8080] (0: any free port)   HOST [0.0.0.0]   VIGIL_DATA_DIR [./data]   LOG_LEVEL [info]
   DATABASE_URL        PostgreSQL instead of the embedded database (postgres://user@host/db)
+  REDIS_URL           with DATABASE_URL: the fleet's API; ingest into Redis streams for \`vigil worker\`s
   JWT_SECRET          signs sessions; when absent one is generated and kept in VIGIL_DATA_DIR
   ${Object.keys(ServeEnvSchema.shape).filter((k) => k.startsWith('VIGIL_') && k !== 'VIGIL_DATA_DIR').join(', ')}
 
 Examples:
   vigil serve
   PORT=9000 VIGIL_DATA_DIR=/var/lib/vigil vigil serve
+  DATABASE_URL=postgres://vigil@db/vigil REDIS_URL=redis://redis:6379 vigil serve   # and some \`vigil worker\`s
   curl -s localhost:8080/api/auth/register -H 'content-type: application/json' -d '{"name":"shop","password":"a long password"}'
   tail -F app.log | while read -r l; do echo "$l"; done | curl -s -X POST 'localhost:8080/api/ingest?source=app' -H "X-API-Key: $KEY" -H 'content-type: text/plain' --data-binary @-`)
     .action(async () => {
@@ -120,9 +129,24 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       s.pruneProcessedBatches(Date.now() - PROCESSED_BATCH_RETENTION_MS).catch((err: unknown) => log?.warn({ err: (err as Error).message }, 'could not prune processed batch ids'));
     }, PRUNE_INTERVAL_MS);
     pruner.unref();
-    const queue = new MemoryQueue(config.limits.queueMaxRecords);
+    // fleet mode: ingestion publishes into the Redis streams, `vigil worker`s run the pipeline
+    let fleet: FleetIngest | undefined;
+    if (config.fleet) {
+      try {
+        fleet = await openFleetIngest(s, config.fleet, (err) => log?.warn({ err: err.message }, 'incident feed'));
+      } catch (err) {
+        clearInterval(pruner);
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('VIGIL_')) throw err;
+        throw new VigilError('VIGIL_STREAM_UNAVAILABLE', `cannot use Redis at ${describeRedisUrl(config.fleet.redisUrl)}: ${(err as Error).message}`);
+      }
+    }
+    const queue: IngestQueue = fleet?.publisher ?? new MemoryQueue(config.limits.queueMaxRecords);
     const metrics = new VigilMetrics({ queue: () => queue.stats(), incidentsByStatus: () => s.incidentCountsByStatus() });
-    const pipeline = new Pipeline({
+    // live incident changes (GET /api/incidents/stream): in this process, or relayed from the workers
+    const feed: IncidentFeed = fleet?.feed ?? new MemoryIncidentFeed();
+    const feedPublisher = new PipelineFeedPublisher(feed, { onError: (err) => log?.warn({ err: (err as Error).message }, 'incident feed') });
+    const pipeline = fleet ? undefined : new Pipeline({
       store,
       now: Date.now,
       newId: randomUUID,
@@ -130,36 +154,38 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       flushIntervalMs: config.pipeline.flushIntervalMs,
       flushMaxRecords: config.pipeline.flushMaxRecords,
       snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
-      observer: metrics.pipelineObserver(),
+      observer: mergeObservers(metrics.pipelineObserver(), feedPublisher.observer()),
       log: { warn: (o, m) => log?.warn(o, m), error: (o, m) => log?.error(o, m) },
     });
     const app = await buildApp({
       store,
       queue,
-      incidents: pipeline,
+      incidents: fleet?.commands ?? pipeline!,
       metrics,
       jwtSecret: secret,
+      feed,
       limits: config.limits,
       logger: { level: config.logLevel },
-      health: () => {
-        const p = pipeline.stats();
-        return { ok: pipeline.healthy, ...p, lastFlushError: p.lastFlushError ?? null };
+      health: fleet ? () => fleet.health() : () => {
+        const p = pipeline!.stats();
+        return { ok: pipeline!.healthy, ...p, lastFlushError: p.lastFlushError ?? null };
       },
     });
     log = app.log;
-    pipeline.start(queue);
+    pipeline?.start(queue);
     let address: string;
     try {
       address = await app.listen({ port: config.port, host: config.host });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        await pipeline.stop().catch(() => {});
+        await pipeline?.stop().catch(() => {});
+        await fleet?.close().catch(() => {});
         throw new VigilError('VIGIL_SERVE_LISTEN_FAILED', `cannot listen on ${config.host}:${config.port} (${code}); set PORT (or HOST) to a free one`);
       }
       throw err;
     }
-    process.stderr.write(`vigil: listening on ${address} (storage: ${store.kind} ${store.db.location})\n`);
+    process.stderr.write(`vigil: listening on ${address} (storage: ${store.kind} ${store.db.location}${fleet ? `; ingesting into ${fleet.publisher.names.shards} streams "${fleet.publisher.names.prefix}" at ${describeRedisUrl(config.fleet!.redisUrl)} for vigil workers` : ''})\n`);
     let syslog: SyslogListener | undefined;
     if (config.syslog) {
       try {
@@ -173,7 +199,8 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       } catch (err) {
         await app.close().catch(() => {});
         queue.close();
-        await pipeline.stop().catch(() => {});
+        await pipeline?.stop().catch(() => {});
+        await fleet?.close().catch(() => {});
         if (err instanceof SyslogIngestError) throw new VigilError(err.code, err.message);
         throw err;
       }
@@ -198,7 +225,10 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
         await app.close();
         queue.close();
         await queue.drained();
-        await pipeline.stop();
+        await pipeline?.stop();
+        feedPublisher.close();
+        await feed.close();
+        await fleet?.close();
         await s.close();
         unlock();
         process.stderr.write('vigil: stopped\n');

@@ -12,6 +12,7 @@ import type { IngestQueue } from '../worker/queue.js';
 import { VERSION } from '../cli/version.js';
 import { Authenticator, presentedCredential } from './auth.js';
 import { hashApiKey } from './credentials.js';
+import { MemoryIncidentFeed, type IncidentFeed } from './incident-feed.js';
 import { ApiError, toErrorResponse } from './errors.js';
 import type { VigilMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -19,6 +20,7 @@ import { INGEST_MEDIA_TYPES, ingestRoutes } from './routes/ingest-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { PROTOCOL_INGEST_URLS, protocolRoutes } from './routes/protocol-routes.js';
 import { simulatorRoutes } from './routes/simulator-routes.js';
+import { DEFAULT_STREAM_OPTIONS, streamRoutes, type StreamOptions } from './routes/stream-routes.js';
 import { SimulatorHost } from './simulators.js';
 
 /** What the API asks of the pipeline: status changes go through it so they are never overwritten. */
@@ -38,14 +40,17 @@ export interface AppDeps {
   metrics: VigilMetrics;
   jwtSecret: string;
   limits: { maxBodyBytes: number; maxLineBytes: number; maxRecordsPerRequest: number; rateLimitPerMinute: number };
-  /** Extra health checks (the pipeline's); storage and queue are checked here. */
-  health?: () => HealthReport;
+  /** Extra health checks (the pipeline's, or in fleet mode Redis'); storage and queue are checked here. */
+  health?: () => HealthReport | Promise<HealthReport>;
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
   /** How long an ingest request waits for its batch to be stored. */
   ingestTimeoutMs?: number;
   /** Login and registration attempts per IP and minute. */
   loginRateLimitPerMinute?: number;
+  /** Live incident changes (the SSE stream); status changes are published here. Default: an in-process feed. */
+  feed?: IncidentFeed;
+  stream?: Partial<StreamOptions>;
 }
 
 interface RouteRateLimit {
@@ -66,6 +71,9 @@ export interface AppContext {
   ingestRateLimit: RouteRateLimit;
   loginRateLimit: RouteRateLimit;
   simulators: SimulatorHost;
+  feed: IncidentFeed;
+  stream: StreamOptions;
+  jwtSecret: string;
 }
 
 /** A queue whose oldest batch waits longer than this is not healthy. */
@@ -73,10 +81,25 @@ const QUEUE_STALL_MS = 30_000;
 const STORAGE_PING_TIMEOUT_MS = 2_000;
 const INGEST_URLS: ReadonlySet<string> = new Set(['/api/ingest', ...PROTOCOL_INGEST_URLS]);
 
+/** Stream tokens (`?token=`) are short-lived, but still kept out of the request log. */
+const redactUrl = (url: string): string => url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+
+function withRedactedUrls(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const base = logger === true ? {} : logger;
+  return {
+    ...base,
+    serializers: {
+      req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({ method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+      ...base.serializers,
+    },
+  };
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: withRedactedUrls(deps.logger),
     bodyLimit: deps.limits.maxBodyBytes,
     // requests arriving while the server shuts down get our 503 (below), in our error format
     return503OnClosing: false,
@@ -91,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a project API key (vgl_…); also accepted as Authorization: Bearer vgl_…' },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a session token from POST /api/auth/login' },
+          streamToken: { type: 'apiKey', in: 'query', name: 'token', description: 'a 60 s token from POST /api/auth/stream-token (the incident stream only)' },
         },
       },
     },
@@ -149,6 +173,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ingestRateLimit: { max: deps.limits.rateLimitPerMinute, timeWindow: 60_000, keyGenerator: byKey },
     loginRateLimit: { max: deps.loginRateLimitPerMinute ?? 30, timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` },
     simulators,
+    feed: deps.feed ?? new MemoryIncidentFeed(),
+    stream: { ...DEFAULT_STREAM_OPTIONS, ...deps.stream },
+    jwtSecret: deps.jwtSecret,
   };
 
   app.setErrorHandler((err, req, reply) => {
@@ -169,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   projectRoutes(app, ctx);
   protocolRoutes(app, ctx);
   simulatorRoutes(app, ctx);
+  streamRoutes(app, ctx);
 
   app.get('/healthz', {
     schema: {
@@ -189,7 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const q = deps.queue.stats();
     const queue = { ok: q.oldestPendingMs < QUEUE_STALL_MS, ...q };
-    const extra = deps.health?.() ?? { ok: true };
+    const extra = (await deps.health?.()) ?? { ok: true };
     const ok = storage.ok && queue.ok && extra.ok;
     reply.code(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unhealthy', storage, queue, pipeline: extra };

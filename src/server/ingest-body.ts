@@ -8,7 +8,7 @@
  */
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
-import { levelFromNumber, levelFromWord, type LogRecord } from '../core/parse/record.js';
+import { levelFromNumber, levelFromWord, type Level, type LogRecord } from '../core/parse/record.js';
 import { parseTimestampValue } from '../core/parse/timestamp.js';
 import type { BatchRecord } from '../worker/queue.js';
 import { ApiError } from './errors.js';
@@ -71,27 +71,43 @@ class Collector {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** Lines of the body, with their 0-based index; blank lines are left out. Counts first, so an oversized request does no work. */
-function lines(body: Buffer, limits: BodyLimits): { index: number; text: string }[] {
+/** Blank (white space only)? Without allocating: nearly every line starts with a visible ASCII character. */
+function isBlank(line: string): boolean {
+  const c = line.charCodeAt(0);
+  if (c > 32 && c < 127) return false;
+  return line.trim() === '';
+}
+
+/**
+ * The body's non-blank lines and their 0-based line numbers (parallel arrays: no object per line).
+ * Counts first, so an oversized request does no per-record work.
+ */
+function lines(body: Buffer, limits: BodyLimits): { texts: string[]; indexes: number[] } {
   const text = utf8.decode(body);
-  const out: { index: number; text: string }[] = [];
+  const texts: string[] = [];
+  const indexes: number[] = [];
   let start = 0;
   let index = 0;
-  while (start <= text.length) {
+  const n = text.length;
+  while (start <= n) {
     let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    let line = text.slice(start, end);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() !== '') {
-      out.push({ index, text: line });
-      if (out.length > limits.maxRecordsPerRequest) {
-        throw new ApiError(413, 'VIGIL_INGEST_TOO_MANY_RECORDS', `more than ${limits.maxRecordsPerRequest} records in one request; split it into smaller batches`);
+    if (end < 0) end = n;
+    // a CR before the LF is not part of the line
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (stop > start) {
+      const line = text.slice(start, stop);
+      if (!isBlank(line)) {
+        texts.push(line);
+        indexes.push(index);
+        if (texts.length > limits.maxRecordsPerRequest) {
+          throw new ApiError(413, 'VIGIL_INGEST_TOO_MANY_RECORDS', `more than ${limits.maxRecordsPerRequest} records in one request; split it into smaller batches`);
+        }
       }
     }
     index++;
     start = end + 1;
   }
-  return out;
+  return { texts, indexes };
 }
 
 function tooLong(line: string, maxBytes: number): boolean {
@@ -101,83 +117,177 @@ function tooLong(line: string, maxBytes: number): boolean {
 
 export function parseTextBody(body: Buffer, limits: BodyLimits): ParsedBody {
   const c = new Collector();
-  for (const { index, text } of lines(body, limits)) {
+  const { texts, indexes } = lines(body, limits);
+  const records = c.out.records;
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i]!;
     if (tooLong(text, limits.maxLineBytes)) {
-      c.reject(index, 'VIGIL_INGEST_LINE_TOO_LONG', `line is longer than ${limits.maxLineBytes} bytes`);
+      c.reject(indexes[i]!, 'VIGIL_INGEST_LINE_TOO_LONG', `line is longer than ${limits.maxLineBytes} bytes`);
       continue;
     }
-    c.out.records.push({ kind: 'line', text });
+    records.push({ kind: 'line', text });
   }
   return c.out;
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
+/** The digit at `i`, or -1. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+function digits(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const d = digit(s, i + k);
+    if (d < 0) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as shippers write timestamps, read without a regular
+ * expression; undefined for anything else (or an unusual value: year before 1000, second 60, …),
+ * which parseTimestampValue then reads. Same result as parseTimestampValue (tested), at a tenth of
+ * the cost.
+ */
+function isoZoned(s: string): number | undefined {
+  const n = s.length;
+  if (n < 20 || n > 35 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  const second = digits(s, 17, 2);
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let i = 19;
+  let ms = 0;
+  if (s.charCodeAt(i) === 46 /* . */) {
+    i++;
+    const start = i;
+    while (i < n && digit(s, i) >= 0) i++;
+    const len = i - start;
+    if (len < 1 || len > 9) return undefined;
+    for (let k = 0; k < 3; k++) ms = ms * 10 + (k < len ? digit(s, start + k) : 0);
+  }
+  let offsetMin = 0;
+  const z = s.charCodeAt(i);
+  if (z === 90 /* Z */ && i + 1 === n) {
+    // UTC
+  } else if ((z === 43 || z === 45) && i + 6 === n && s.charCodeAt(i + 3) === 58) {
+    const oh = digits(s, i + 1, 2);
+    const om = digits(s, i + 4, 2);
+    if (oh < 0 || om < 0 || om > 59) return undefined;
+    offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
+  } else return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+}
+
+function timestampOf(value: unknown, defaultYear: number): number | undefined {
+  if (typeof value === 'string') {
+    const ms = isoZoned(value);
+    if (ms !== undefined) return ms;
+  }
+  return parseTimestampValue(value, defaultYear);
+}
+
+/** Level words seen, and what they mean: a few distinct values recur on every record. */
+const levelWords = new Map<string, Level | null>();
+const MAX_LEVEL_WORDS = 256;
+
+function levelOf(word: string): Level | undefined {
+  if (word.length > 32) return levelFromWord(word.trim());
+  let level = levelWords.get(word);
+  if (level === undefined) {
+    level = levelFromWord(word.trim()) ?? null;
+    if (levelWords.size >= MAX_LEVEL_WORDS) levelWords.clear();
+    levelWords.set(word, level);
+  }
+  return level ?? undefined;
+}
+
 /** One NDJSON object as a record, or the reason it is not one. */
 export function recordFromObject(value: unknown, defaultYear: number): LogRecord | string {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'each line must be a JSON object';
   const o = value as Record<string, unknown>;
-  if (typeof o.message !== 'string') return 'the object needs a "message" string';
-  const rec: LogRecord = { message: o.message };
-  const attributes: Record<string, string> = {};
+  const message = o.message;
+  if (typeof message !== 'string') return 'the object needs a "message" string';
+  const rec: LogRecord = { message };
+  // attributes: made only when a record has some (most have none); at most MAX_ATTRIBUTES
+  let attributes: Record<string, string> | undefined;
   let n = 0;
   const attr = (k: string, v: unknown): void => {
     if (v === undefined || v === null || n >= MAX_ATTRIBUTES) return;
-    attributes[k] = text(v).slice(0, MAX_ATTRIBUTE_CHARS);
+    (attributes ??= {})[k] = text(v).slice(0, MAX_ATTRIBUTE_CHARS);
     n++;
   };
-  if (o.timestamp !== undefined && o.timestamp !== null) {
-    const ts = parseTimestampValue(o.timestamp, defaultYear);
-    if (ts !== undefined) {
-      rec.timestamp = ts;
-      rec.timestampText = text(o.timestamp);
-    } else attr('timestamp', o.timestamp);
+  const ts = o.timestamp;
+  if (ts !== undefined && ts !== null) {
+    const ms = timestampOf(ts, defaultYear);
+    if (ms !== undefined) {
+      rec.timestamp = ms;
+      rec.timestampText = text(ts);
+    } else attr('timestamp', ts);
   }
-  if (typeof o.level === 'string' || typeof o.level === 'number') {
-    const level = typeof o.level === 'number' ? levelFromNumber(o.level) : levelFromWord(o.level.trim());
+  const lv = o.level;
+  if (typeof lv === 'string' || typeof lv === 'number') {
+    const level = typeof lv === 'number' ? levelFromNumber(lv) : levelOf(lv);
     if (level) rec.level = level;
-    else attr('level', o.level);
+    else attr('level', lv);
   }
-  if (typeof o.service === 'string' && o.service !== '') rec.component = o.service.slice(0, MAX_ATTRIBUTE_CHARS);
-  if (typeof o.host === 'string' && o.host !== '') rec.host = o.host.slice(0, MAX_ATTRIBUTE_CHARS);
-  if (o.attributes !== undefined && o.attributes !== null) {
-    if (typeof o.attributes !== 'object' || Array.isArray(o.attributes)) return '"attributes" must be an object';
-    for (const [k, v] of Object.entries(o.attributes as Record<string, unknown>)) attr(k, v);
+  const service = o.service;
+  if (typeof service === 'string' && service !== '') rec.component = service.length > MAX_ATTRIBUTE_CHARS ? service.slice(0, MAX_ATTRIBUTE_CHARS) : service;
+  const host = o.host;
+  if (typeof host === 'string' && host !== '') rec.host = host.length > MAX_ATTRIBUTE_CHARS ? host.slice(0, MAX_ATTRIBUTE_CHARS) : host;
+  const attrs = o.attributes;
+  if (attrs !== undefined && attrs !== null) {
+    if (typeof attrs !== 'object' || Array.isArray(attrs)) return '"attributes" must be an object';
+    const a = attrs as Record<string, unknown>;
+    for (const k in a) attr(k, a[k]);
   }
-  for (const [k, v] of Object.entries(o)) {
-    if (k !== 'message' && k !== 'timestamp' && k !== 'level' && k !== 'service' && k !== 'host' && k !== 'attributes') attr(k, v);
+  for (const k in o) {
+    if (k !== 'message' && k !== 'timestamp' && k !== 'level' && k !== 'service' && k !== 'host' && k !== 'attributes') attr(k, o[k]);
   }
-  for (const k of REQUEST_ID_KEYS) {
-    const v = attributes[k];
-    if (v) {
-      rec.requestId = v.slice(0, 128);
-      break;
+  if (attributes) {
+    for (const k of REQUEST_ID_KEYS) {
+      const v = attributes[k];
+      if (v) {
+        rec.requestId = v.slice(0, 128);
+        break;
+      }
     }
+    rec.attributes = attributes;
   }
-  if (n > 0) rec.attributes = attributes;
   return rec;
 }
 
 export function parseNdjsonBody(body: Buffer, limits: BodyLimits, defaultYear: number): ParsedBody {
   const c = new Collector();
-  for (const { index, text: line } of lines(body, limits)) {
+  const { texts, indexes } = lines(body, limits);
+  const records = c.out.records;
+  for (let i = 0; i < texts.length; i++) {
+    const line = texts[i]!;
     if (tooLong(line, limits.maxLineBytes)) {
-      c.reject(index, 'VIGIL_INGEST_LINE_TOO_LONG', `line is longer than ${limits.maxLineBytes} bytes`);
+      c.reject(indexes[i]!, 'VIGIL_INGEST_LINE_TOO_LONG', `line is longer than ${limits.maxLineBytes} bytes`);
       continue;
     }
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
-      c.reject(index, 'VIGIL_BAD_REQUEST', `invalid JSON: ${(err as Error).message}`);
+      c.reject(indexes[i]!, 'VIGIL_BAD_REQUEST', `invalid JSON: ${(err as Error).message}`);
       continue;
     }
     const rec = recordFromObject(value, defaultYear);
     if (typeof rec === 'string') {
-      c.reject(index, 'VIGIL_BAD_REQUEST', rec);
+      c.reject(indexes[i]!, 'VIGIL_BAD_REQUEST', rec);
       continue;
     }
-    c.out.records.push({ kind: 'record', record: rec });
+    records.push({ kind: 'record', record: rec });
   }
   return c.out;
 }

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../adapters/store/open.js';
 import { VigilStore, type FlushWrites } from '../adapters/store/vigil-store.js';
+import { restoreDetectors } from '../core/analyze/detector-state.js';
+import { resolveConfig } from '../core/analyze/analyze-config.js';
+import { DETECTOR_SPECS } from '../core/analyze/detectors.js';
 import { Pipeline } from './pipeline.js';
 import { MemoryQueue, type IngestBatch } from './queue.js';
 import { SourceReader } from './source-reader.js';
@@ -117,6 +120,72 @@ describe('Pipeline', () => {
     const fresh = running();
     expect(await fresh.pipeline.setIncidentStatus(pid, incident!.id, 'ignored')).toMatchObject({ status: 'ignored' });
     await fresh.stop();
+  });
+
+  it('keeps the detectors\' baselines across a restart (checkpointed with the miner)', async () => {
+    const pid = await newProject();
+    const one = running();
+    await one.queue.publish(batch(pid, quiet(300)));
+    await one.stop();
+    const saved = await store.projectState(pid);
+    expect(saved.detectors).toMatchObject({ format: 'vigil.detectors', version: 1 });
+    expect(saved.sources.get('app')).toMatchObject({ format: 'vigil.source', records: 300 });
+    const warnings: string[] = [];
+    const queue = new MemoryQueue(1_000_000);
+    const two = new Pipeline({ store, now: Date.now, newId: randomUUID, flushIntervalMs: 10, log: { warn: (_o, m) => warnings.push(m), error: (_o, m) => warnings.push(m) } });
+    two.start(queue);
+    await queue.publish(batch(pid, quiet(50, T0 + 300_000)));
+    queue.close();
+    await two.stop();
+    expect(warnings).toEqual([]);
+    // the restored detectors went on counting from 300
+    const config = resolveConfig(undefined, DETECTOR_SPECS);
+    const detectors = restoreDetectors(config, (await store.projectState(pid)).detectors);
+    const newTemplate = detectors.find((d) => d.name === 'new_template') as unknown as { sources: Map<string, { records: number }> };
+    expect(newTemplate.sources.get('app')!.records).toBe(350);
+  });
+
+  it('starts the detectors afresh, with a warning, when their saved state is unusable', async () => {
+    const pid = await newProject();
+    await store.flush({ batches: [], templates: [], volume: [], incidents: [], minerStates: [], checkpoints: [{ projectId: pid, detectors: { format: 'vigil.detectors', version: 99 }, atMs: T0 }] });
+    const warnings: string[] = [];
+    const queue = new MemoryQueue(1_000_000);
+    const p = new Pipeline({ store, now: Date.now, newId: randomUUID, flushIntervalMs: 10, log: { warn: (o, m) => warnings.push(`${m}: ${JSON.stringify(o)}`), error: (_o, m) => warnings.push(m) } });
+    p.start(queue);
+    await queue.publish(batch(pid, quiet(20)));
+    queue.close();
+    await p.stop();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/detector state unusable.*version 99 is not supported/);
+    expect(await count(pid)).toBe(20);
+    expect((await store.projectState(pid)).detectors).toMatchObject({ version: 1 });
+  });
+
+  it('drops what it holds and fails the deliveries when another worker stored the same batch first', async () => {
+    const pid = await newProject();
+    const racing = new VigilStore(store.db);
+    const realFlush = racing.flush.bind(racing);
+    let raced = false;
+    racing.flush = async (w: FlushWrites) => {
+      // another worker stores b-race between this pipeline's check and its flush
+      if (!raced && w.batches.some((b) => b.batchId === 'b-race')) {
+        raced = true;
+        await store.flush({ batches: [{ projectId: pid, batchId: 'b-race', records: 30 }], templates: [], volume: [], incidents: [], minerStates: [] });
+      }
+      return realFlush(w);
+    };
+    const { pipeline, queue, stop } = running(racing);
+    await expect(queue.publish(batch(pid, quiet(30), 'b-race'))).rejects.toMatchObject({ code: 'VIGIL_PIPELINE_RESET' });
+    expect(pipeline.stats()).toMatchObject({ projects: 0, incidentsHeld: 0, pendingRecords: 0 });
+    expect(pipeline.healthy).toBe(false);
+    // the client retries: it was stored (by the other worker), so it counts once — there
+    expect(await count(pid)).toBe(0);
+    await queue.publish(batch(pid, quiet(30), 'b-race'));
+    expect(await count(pid)).toBe(0);
+    await queue.publish(batch(pid, quiet(10, T0 + 100_000)));
+    expect(await count(pid)).toBe(10);
+    expect(pipeline.healthy).toBe(true);
+    await stop();
   });
 
   it('reports binary lines as a malformed incident without mining them', async () => {

@@ -1,11 +1,12 @@
 /**
  * The transport between ingestion and the pipeline. The default is in-process (this file); the
- * fleet's Redis Streams transport (consumer groups, XREADGROUP / XAUTOCLAIM / XACK) implements the
- * same interface later.
+ * fleet's is Redis Streams (src/adapters/stream/: `vigil serve` publishes, `vigil worker`s consume
+ * through a consumer group).
  *
  * Delivery is at least once: a batch is acknowledged by the consumer only once its results are
  * stored, and a consumer must expect to see a batch again (batch ids make that harmless).
  */
+import type { IncidentStatus } from '../core/incidents/incident.js';
 import type { LogRecord } from '../core/parse/record.js';
 
 /** A raw text line (parsed by the source's learned format), or a record that arrived structured. */
@@ -23,10 +24,48 @@ export interface IngestBatch {
 
 export interface Delivery {
   readonly batch: IngestBatch;
+  /**
+   * The stream entry id (`ms-seq`) that carried the batch, when the transport is a stream: entries
+   * of one project arrive in increasing position, and a checkpoint records the last one it includes.
+   */
+  readonly position?: string;
   /** The batch's results are stored: it will not be delivered again. */
   ack(): void;
-  /** The batch cannot be processed; its publisher is told why. */
+  /** The batch cannot be processed (or its processing was thrown away); its publisher is told why. */
   fail(err: Error): void;
+}
+
+/**
+ * A person's status change, sent through the project's stream in fleet mode: the worker that owns
+ * the project applies it in order with the logs, so its copy of the incident never overwrites it.
+ */
+export interface StatusCommand {
+  /** Unique per project (recorded with the processed batches, so it applies once). */
+  id: string;
+  projectId: string;
+  /** The incident's source (its worker loads the source's incidents to apply the change). */
+  source: string;
+  incidentId: string;
+  status: IncidentStatus;
+}
+
+export interface CommandDelivery {
+  readonly command: StatusCommand;
+  readonly position?: string;
+  ack(): void;
+  fail(err: Error): void;
+}
+
+/** Orders stream positions (`ms-seq`); -1, 0 or 1. */
+export function comparePositions(a: string, b: string): number {
+  const [am, as] = splitPosition(a);
+  const [bm, bs] = splitPosition(b);
+  return am !== bm ? (am < bm ? -1 : 1) : as !== bs ? (as < bs ? -1 : 1) : 0;
+}
+
+function splitPosition(p: string): [number, number] {
+  const dash = p.indexOf('-');
+  return dash < 0 ? [Number(p), 0] : [Number(p.slice(0, dash)), Number(p.slice(dash + 1))];
 }
 
 export interface QueueStats {

@@ -104,6 +104,26 @@ create table processed_batches (
 create index processed_batches_by_age on processed_batches (processed_at);
 `,
   },
+  {
+    version: 2,
+    name: 'detector state checkpoints; the stream entry that carried each processed batch',
+    sql: `
+create table detector_state (
+  project_id uuid primary key references projects (id) on delete cascade,
+  -- gzip of the JSON DetectorSnapshot (src/core/analyze/detector-state.ts)
+  snapshot bytea not null,
+  -- the stream position (Redis entry id ms-seq) of the last entry this state and the project's
+  -- source snapshots include; null when the batches came through the in-process queue
+  covered_ms bigint,
+  covered_seq bigint,
+  updated_at timestamptz not null default now()
+);
+
+-- the Redis entry id that carried the batch (null in embedded mode): a redelivered entry is told
+-- apart from a second copy of the batch published under the same id
+alter table processed_batches add column entry_id text;
+`,
+  },
 ];
 
 // any constant shared by every Vigil process: serialises concurrent migrations

@@ -6,8 +6,14 @@
  * Writes from the pipeline come in one `flush` per batch of work: counts are added (deltas, so
  * several writers add up), the rest is the newest state, and the batches it covers are recorded in
  * `processed_batches` in the same transaction.
+ *
+ * A flush is fenced, so two workers that both believe they own a project (a lease lost during a
+ * long pause) can never count a batch twice or move a checkpoint back: a batch already recorded,
+ * or a checkpoint older than the stored one, rolls the whole flush back (FlushConflictError).
  */
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Severity } from '../../core/detect/detector.js';
 import type { Incident, IncidentSample, IncidentStatus, Milestone } from '../../core/incidents/incident.js';
 import type { IncidentChange } from '../../core/incidents/tracker.js';
@@ -18,6 +24,16 @@ export class StoreError extends Error {
     super(message);
   }
 }
+
+/** A flush that would count a batch twice or move a checkpoint back: nothing of it was written. */
+export class FlushConflictError extends StoreError {
+  constructor(message: string) {
+    super('VIGIL_STORE_CONFLICT', message);
+  }
+}
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 export interface Project {
   id: string;
@@ -89,13 +105,41 @@ export interface MinerStateWrite {
   atMs: number;
 }
 
+/** A project's detector state, and the stream position it (and its source snapshots) include. */
+export interface CheckpointWrite {
+  projectId: string;
+  /** A DetectorSnapshot (JSON-serialisable); stored gzipped. */
+  detectors: unknown;
+  /** Redis entry id (`ms-seq`) of the last entry included; absent for the in-process queue. */
+  coveredThrough?: string | undefined;
+  atMs: number;
+}
+
+export interface ProjectStateRead {
+  /** The DetectorSnapshot; undefined when none was stored. */
+  detectors: unknown;
+  /** The stream position the detector state and the source snapshots include. */
+  coveredThrough: string | undefined;
+  /** Source snapshots by source name. */
+  sources: Map<string, unknown>;
+}
+
 /** One flush: everything a batch of work changed, written in one transaction. */
 export interface FlushWrites {
-  batches: { projectId: string; batchId: string; records: number }[];
+  /** `entryId`: the stream entry that carried the batch (fleet). */
+  batches: { projectId: string; batchId: string; records: number; entryId?: string | undefined }[];
   templates: TemplateDelta[];
   volume: VolumeDelta[];
   incidents: IncidentChange[];
   minerStates: MinerStateWrite[];
+  checkpoints?: CheckpointWrite[];
+}
+
+/** A Redis stream entry id (`ms-seq`) as two numbers. */
+export function parsePosition(id: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(id);
+  if (!m) throw new RangeError(`not a stream position: ${id}`);
+  return [Number(m[1]), Number(m[2])];
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -317,23 +361,62 @@ export class VigilStore {
     return r.rows.length > 0;
   }
 
+  /** A processed batch and the stream entry that carried it; undefined when not processed. */
+  async processedBatch(projectId: string, batchId: string): Promise<{ entryId: string | undefined } | undefined> {
+    const r = await this.db.query<{ entry_id: string | null }>('select entry_id from processed_batches where project_id = $1 and batch_id = $2', [projectId, batchId]);
+    const row = r.rows[0];
+    return row ? { entryId: row.entry_id ?? undefined } : undefined;
+  }
+
+  /**
+   * What a worker needs to take a project over, read in one statement (so one consistent view): the
+   * last checkpoint of its detectors, the stream position it includes, and every source snapshot.
+   */
+  async projectState(projectId: string): Promise<ProjectStateRead> {
+    // bytea travels as base64 text: PGlite converts binary parameters and results slowly (~1 s for 3 MB)
+    const r = await this.db.query<{ snapshot: string | null; covered_ms: number | null; covered_seq: number | null; sources: unknown }>(
+      `select encode(d.snapshot, 'base64') as snapshot, d.covered_ms, d.covered_seq,
+         (select coalesce(jsonb_object_agg(m.source, m.snapshot), '{}'::jsonb) from miner_state m where m.project_id = $1) as sources
+       from (select 1) as one left join detector_state d on d.project_id = $1`,
+      [projectId],
+    );
+    const row = r.rows[0]!;
+    const sources = new Map(Object.entries((json(row.sources) ?? {}) as Record<string, unknown>));
+    if (!row.snapshot) return { detectors: undefined, coveredThrough: undefined, sources };
+    let detectors: unknown;
+    try {
+      detectors = JSON.parse((await gunzipAsync(Buffer.from(row.snapshot, 'base64'))).toString('utf8'));
+    } catch (err) {
+      // an unreadable snapshot is reported by the restore (and the detectors start afresh)
+      detectors = { format: 'unreadable', error: (err as Error).message };
+    }
+    return { detectors, coveredThrough: row.covered_ms !== null && row.covered_seq !== null ? `${row.covered_ms}-${row.covered_seq}` : undefined, sources };
+  }
+
   /** Forgets processed batch ids older than this (re-deliveries come within minutes, not days). */
   async pruneProcessedBatches(olderThanMs: number): Promise<number> {
     const r = await this.db.query('delete from processed_batches where processed_at < $1::timestamptz', [iso(olderThanMs)]);
     return r.rowCount;
   }
 
-  /** Writes one flush in one transaction. */
+  /**
+   * Writes one flush in one transaction. Throws FlushConflictError (and writes nothing) when a
+   * batch is already recorded or a checkpoint is older than the one stored.
+   */
   async flush(w: FlushWrites): Promise<void> {
-    if (w.batches.length + w.templates.length + w.volume.length + w.incidents.length + w.minerStates.length === 0) return;
+    const checkpoints = w.checkpoints ?? [];
+    if (w.batches.length + w.templates.length + w.volume.length + w.incidents.length + w.minerStates.length + checkpoints.length === 0) return;
+    // serialised and compressed before the transaction, which then holds its connection briefly
+    const packed = await Promise.all(checkpoints.map(async (c) => ({ c, bytes: (await gzipAsync(JSON.stringify(c.detectors), { level: 1 })).toString('base64') })));
     await this.db.transaction(async (tx) => {
       if (w.batches.length) {
-        await tx.query(
-          `insert into processed_batches (project_id, batch_id, records)
-           select x.project_id, x.batch_id, x.records from jsonb_to_recordset($1::jsonb) as x(project_id uuid, batch_id text, records integer)
+        const r = await tx.query(
+          `insert into processed_batches (project_id, batch_id, records, entry_id)
+           select x.project_id, x.batch_id, x.records, x.entry_id from jsonb_to_recordset($1::jsonb) as x(project_id uuid, batch_id text, records integer, entry_id text)
            on conflict do nothing`,
-          [JSON.stringify(w.batches.map((b) => ({ project_id: b.projectId, batch_id: b.batchId, records: b.records })))],
+          [JSON.stringify(w.batches.map((b) => ({ project_id: b.projectId, batch_id: b.batchId, records: b.records, entry_id: b.entryId ?? null })))],
         );
+        if (r.rowCount !== w.batches.length) throw new FlushConflictError(`${w.batches.length - r.rowCount} of ${w.batches.length} batches were already processed (by another worker?); nothing of this flush was stored`);
       }
       if (w.templates.length) {
         await tx.query(
@@ -391,6 +474,16 @@ export class VigilStore {
            on conflict (project_id, source) do update set snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
           [m.projectId, m.source, JSON.stringify(m.snapshot), iso(m.atMs)],
         );
+      }
+      for (const { c, bytes } of packed) {
+        const [coveredMs, coveredSeq] = c.coveredThrough !== undefined ? parsePosition(c.coveredThrough) : [null, null];
+        const r = await tx.query(
+          `insert into detector_state as d (project_id, snapshot, covered_ms, covered_seq, updated_at) values ($1, decode($2, 'base64'), $3, $4, $5::timestamptz)
+           on conflict (project_id) do update set snapshot = excluded.snapshot, covered_ms = excluded.covered_ms, covered_seq = excluded.covered_seq, updated_at = excluded.updated_at
+           where d.covered_ms is null or excluded.covered_ms is null or (excluded.covered_ms, excluded.covered_seq) >= (d.covered_ms, d.covered_seq)`,
+          [c.projectId, bytes, coveredMs, coveredSeq, iso(c.atMs)],
+        );
+        if (r.rowCount !== 1) throw new FlushConflictError(`the stored checkpoint of project ${c.projectId} is newer than ${c.coveredThrough ?? 'this one'} (written by another worker?); nothing of this flush was stored`);
       }
     });
   }

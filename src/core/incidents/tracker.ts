@@ -231,6 +231,23 @@ export class IncidentTracker {
     return out;
   }
 
+  /**
+   * Drops the incidents of the projects `which` selects, changes not yet taken included (another
+   * worker owns those projects now, or what is held here is no longer trusted); a later `restore`
+   * reads them afresh. Returns how many incidents were dropped.
+   */
+  forget(which: (projectId: string) => boolean): number {
+    let dropped = 0;
+    for (const [key, e] of this.bySignature) {
+      if (!which(e.incident.projectId)) continue;
+      this.bySignature.delete(key);
+      this.byId.delete(e.incident.id);
+      this.dirty.delete(e);
+      dropped++;
+    }
+    return dropped;
+  }
+
   /** Gives back changes that could not be persisted, so the next take includes them again. */
   returnChanges(changes: readonly IncidentChange[]): void {
     for (const c of changes) {

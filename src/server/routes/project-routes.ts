@@ -6,6 +6,7 @@ import { INCIDENT_STATUSES, type IncidentStatus } from '../../core/incidents/inc
 import { isUuid } from '../../adapters/store/vigil-store.js';
 import { callerOf } from '../auth.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
+import { incidentSummary } from '../incident-feed.js';
 import { errorResponses, idParams, incidentJson, incidentSchema, security, SOURCE_PATTERN, templateJson, templateSchema, volumeJson, volumeSchema } from '../schemas.js';
 import type { AppContext } from '../app.js';
 
@@ -86,9 +87,12 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
       preHandler: auth,
       schema: { tags: ['incidents'], summary, security: security.apiKeyOrSession, params: idParams, response: { 200: incidentSchema, ...errorResponses } },
     }, async (req) => {
-      const { projectId } = callerOf(req);
+      const { projectId, via } = callerOf(req);
       const incident = await ctx.incidents.setIncidentStatus(projectId, req.params.id, status);
       if (!incident) throw notFound('incident');
+      // live views hear of it; the change is stored either way, so a feed failure is only logged
+      ctx.feed.publish(projectId, { kind: 'status', at: new Date(ctx.now()).toISOString(), by: via === 'jwt' ? 'session' : 'api_key', incident: incidentSummary(incident) })
+        .catch((err: unknown) => req.log.warn({ err }, 'could not publish a status change to the incident feed'));
       return incidentJson(incident);
     });
   }
