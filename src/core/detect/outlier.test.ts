@@ -223,8 +223,9 @@ class WindowTraffic {
 }
 
 describe('WindowOutlierDetector (outlier_window)', () => {
+  // these windows hold tens of lines: refits are timed by windows alone (refitLines 0)
   it('returns nothing per line, and stays quiet on ordinary windows', () => {
-    const d = new WindowOutlierDetector();
+    const d = new WindowOutlierDetector({ refitLines: 0 });
     const traffic = new WindowTraffic(d);
     for (let w = 0; w < 200; w++) traffic.window(w);
     const found = d.drainWindowFindings();
@@ -233,7 +234,7 @@ describe('WindowOutlierDetector (outlier_window)', () => {
   });
 
   it('reports a burst of a new error template in the window it closes, with the template as evidence', () => {
-    const d = new WindowOutlierDetector();
+    const d = new WindowOutlierDetector({ refitLines: 0 });
     const traffic = new WindowTraffic(d);
     for (let w = 0; w < 100; w++) traffic.window(w);
     d.drainWindowFindings();
@@ -317,10 +318,30 @@ describe('WindowOutlierDetector (outlier_window)', () => {
   });
 
   it('keeps at most maxWindows windows and refits on them', () => {
-    const d = new WindowOutlierDetector({ maxWindows: 50, minWindows: 20, refitEvery: 10 });
+    const d = new WindowOutlierDetector({ maxWindows: 50, minWindows: 20, refitEvery: 10, refitLines: 0 });
     const traffic = new WindowTraffic(d);
     for (let w = 0; w < 120; w++) traffic.window(w);
     expect(d.modelInfo('api')).toMatchObject({ history: 50, windows: 50 });
+  });
+
+  it('pays for refits with lines: no refit before refitLines more lines, however many windows closed', () => {
+    const d = new WindowOutlierDetector({ maxWindows: 50, minWindows: 20, refitEvery: 10, refitLines: 1_000_000 });
+    const traffic = new WindowTraffic(d);
+    for (let w = 0; w < 120; w++) traffic.window(w);
+    // fitted once, at minWindows, and not since
+    expect(d.modelInfo('api')).toMatchObject({ history: 50, windows: 20 });
+  });
+
+  it('neither fits nor scores windows too sparse to judge, so a sparse or back-filled stream costs little', () => {
+    const d = new WindowOutlierDetector();
+    const lines = new Lines();
+    const started = performance.now();
+    // one line a minute for three days, as a back-fill of a quiet log would arrive
+    for (let i = 0; i < 4_320; i++) expect(d.observe(lines.line(`template t${i % 7} <*>`, { source: 'quiet', id: `t${i % 7}`, timeMs: i * 61_000 }))).toHaveLength(0);
+    d.finish();
+    expect(d.drainWindowFindings()).toEqual([]);
+    expect(d.modelInfo('quiet')).toMatchObject({ history: 0, windows: 0, sparseWindows: 4_320 });
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('holds at most maxPending undrained findings and counts the ones it dropped', () => {

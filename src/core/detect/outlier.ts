@@ -414,6 +414,10 @@ export interface WindowOutlierOptions {
   minWindows?: number;
   /** Refit after this many more closed windows (default 30) … */
   refitEvery?: number;
+  /** … and this many more lines (default 20,000): a fit costs milliseconds, so it is paid for by lines, not by windows. */
+  refitLines?: number;
+  /** Windows with fewer lines are neither fitted on nor scored (default 10): a template mix of a handful of lines is noise, and a sparse or back-filled stream would close a window per line. */
+  minWindowLines?: number;
   /** … and after no fewer than this share of the windows fitted (default 0.2: every 100 windows at 500). */
   refitGrowth?: number;
   /** Recent windows kept and fitted on (default 500). */
@@ -443,6 +447,8 @@ export const WINDOW_OUTLIER_DEFAULTS: Readonly<Required<WindowOutlierOptions>> =
   windowMs: 60_000,
   minWindows: 30,
   refitEvery: 30,
+  refitLines: 20_000,
+  minWindowLines: 10,
   refitGrowth: 0.2,
   maxWindows: 500,
   topK: 200,
@@ -498,6 +504,9 @@ interface WindowSource {
   texts: Map<string, string>;
   model: WindowModel | undefined;
   closedSinceFit: number;
+  linesSinceFit: number;
+  /** Windows too sparse to judge (see minWindowLines). */
+  sparseWindows: number;
   lastTick: number;
   seed: number;
 }
@@ -596,11 +605,11 @@ export class WindowOutlierDetector implements Detector {
   }
 
   /** The current model of a source, for reports and tests. */
-  modelInfo(source: string): { windows: number; features: number; isolationThreshold: number; lofThreshold: number; history: number } | undefined {
+  modelInfo(source: string): { windows: number; features: number; isolationThreshold: number; lofThreshold: number; history: number; sparseWindows: number } | undefined {
     const st = this.sources.get(source);
     if (!st) return undefined;
     const m = st.model;
-    return { windows: m?.windows ?? 0, features: m ? m.features.length + 3 : 0, isolationThreshold: m?.isolationThreshold ?? Infinity, lofThreshold: m?.lofThreshold ?? Infinity, history: st.history.length };
+    return { windows: m?.windows ?? 0, features: m ? m.features.length + 3 : 0, isolationThreshold: m?.isolationThreshold ?? Infinity, lofThreshold: m?.lofThreshold ?? Infinity, history: st.history.length, sparseWindows: st.sparseWindows };
   }
 
   private source(name: string): WindowSource {
@@ -616,6 +625,8 @@ export class WindowOutlierDetector implements Detector {
       texts: new Map(),
       model: undefined,
       closedSinceFit: 0,
+      linesSinceFit: 0,
+      sparseWindows: 0,
       lastTick: 0,
       seed: seedFromString(name, this.o.seed),
     };
@@ -630,6 +641,10 @@ export class WindowOutlierDetector implements Detector {
   }
 
   private close(name: string, st: WindowSource, w: OpenWindow): void {
+    if (w.total < this.o.minWindowLines) {
+      st.sparseWindows++;
+      return;
+    }
     const closed: ClosedWindow = { startMs: w.startMs, ids: [...w.counts.keys()], counts: Float64Array.from(w.counts.values()), overflow: w.overflow, total: w.total };
     if (st.model) this.score(name, st, st.model, closed);
     // into the history
@@ -637,7 +652,10 @@ export class WindowOutlierDetector implements Detector {
     this.account(st, closed, 1);
     if (st.history.length > this.o.maxWindows) this.account(st, st.history.shift()!, -1);
     st.closedSinceFit++;
-    const due = st.model ? st.closedSinceFit >= Math.max(this.o.refitEvery, Math.ceil(this.o.refitGrowth * st.model.windows)) : st.history.length >= this.o.minWindows;
+    st.linesSinceFit += w.total;
+    const due = st.model
+      ? st.closedSinceFit >= Math.max(this.o.refitEvery, Math.ceil(this.o.refitGrowth * st.model.windows)) && st.linesSinceFit >= this.o.refitLines
+      : st.history.length >= this.o.minWindows;
     if (due) this.fit(st);
   }
 
@@ -693,6 +711,7 @@ export class WindowOutlierDetector implements Detector {
       windows: rows.length,
     };
     st.closedSinceFit = 0;
+    st.linesSinceFit = 0;
   }
 
   private score(name: string, st: WindowSource, m: WindowModel, w: ClosedWindow): void {
