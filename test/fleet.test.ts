@@ -229,22 +229,29 @@ describe.skipIf(problem !== undefined)('the fleet on PostgreSQL and Redis', () =
     })();
 
     // the victim: a worker that has acknowledged entries and holds others pending right now, some
-    // of them with their results stored already (so its successor must replay them, not count them)
+    // of them with their results stored already (so its successor must replay them, not count them).
+    // Each candidate is frozen (SIGSTOP) while it is looked at, so what is seen is what it dies with.
     let victim: Proc | undefined;
     await until('a worker with acknowledged, pending and stored-but-pending entries', async () => {
       for (const w of workers) {
-        if (!/"msg":"acknowledged"/.test(w.stderr)) continue;
+        if (!/"msg":"acknowledged"/.test(w.stderr) || !w.running) continue;
+        w.proc.kill('SIGSTOP');
         const pending: string[] = [];
         for (let s = 0; s < SHARDS; s++) {
           const rows = (await redis.call('XPENDING', three.names.stream(s), CONSUMER_GROUP, '-', '+', '1000', w.name)) as [string][];
           pending.push(...rows.map((r) => r[0]));
         }
-        if (pending.length === 0) continue;
-        const stored = await three.store.db.query('select 1 from processed_batches where entry_id = any($1::text[]) limit 1', [pending]);
-        if (stored.rows.length > 0) {
+        // stored, and beyond the project's checkpoint (a covered one is only acknowledged, not replayed)
+        const stored = pending.length > 0 && (await three.store.db.query(
+          `select 1 from processed_batches b left join detector_state d on d.project_id = b.project_id
+            where b.entry_id = any($1::text[])
+              and (d.covered_ms is null or (split_part(b.entry_id, '-', 1)::bigint, split_part(b.entry_id, '-', 2)::bigint) > (d.covered_ms, d.covered_seq))
+            limit 1`, [pending])).rows.length > 0;
+        if (stored) {
           victim = w;
           return true;
         }
+        w.proc.kill('SIGCONT');
       }
       return false;
     }, 40_000);

@@ -98,7 +98,7 @@ export class SimulatorHost {
     if (parsed.rejected > 0) sim.markFailed(parsed.rejected, parsed.errors[0]?.message);
     if (parsed.records.length === 0) return;
     try {
-      await publishAndWait(this.deps.queue, { id: randomUUID(), projectId, source: SIMULATOR_SOURCE, receivedAtMs: this.deps.now(), records: parsed.records }, this.deps.ingestTimeoutMs, this.deps.onError);
+      await publishAndWait(this.deps.queue, { id: randomUUID(), fresh: true, projectId, source: SIMULATOR_SOURCE, receivedAtMs: this.deps.now(), records: parsed.records }, this.deps.ingestTimeoutMs, this.deps.onError);
       sim.markShipped(parsed.records.length);
     } catch (err) {
       sim.markFailed(parsed.records.length, (err as Error).message);

@@ -40,7 +40,7 @@ export async function startSyslogIngest(o: SyslogIngestOptions): Promise<{ liste
     onRecords: async (records) => {
       const receivedAtMs = now();
       const batches = recordsBySource(records, (r) => sourceName(r.service ?? r.host, 'unknown', 'syslog-'));
-      await Promise.all([...batches].map(([source, recs]) => publishAndWait(o.queue, { id: randomUUID(), projectId, source, receivedAtMs, records: recs }, timeoutMs)));
+      await Promise.all([...batches].map(([source, recs]) => publishAndWait(o.queue, { id: randomUUID(), fresh: true, projectId, source, receivedAtMs, records: recs }, timeoutMs)));
     },
     ...(o.onError ? { onError: (err: Error) => o.onError!(err) } : {}),
   });

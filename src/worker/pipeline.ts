@@ -189,6 +189,13 @@ export class PipelineResetError extends Error {
 }
 
 const MINUTE = 60_000;
+
+function countTemplate(t: TemplateDelta, template: string, timeMs: number): void {
+  t.countDelta++;
+  t.template = template;
+  if (timeMs < t.firstSeenMs) t.firstSeenMs = timeMs;
+  if (timeMs > t.lastSeenMs) t.lastSeenMs = timeMs;
+}
 /** An event time this far past arrival is a wrong clock, not the future. */
 const MAX_FUTURE_MS = 24 * 3_600_000;
 /** Batch ids remembered after their flush (the database remembers them all; this saves a query). */
@@ -326,7 +333,11 @@ export class Pipeline {
     }
     const epoch = this.epoch;
     const src = await this.source(b.projectId, b.source);
-    const done = this.recent.has(key) ? { entryId: this.recent.get(key) } : await this.opts.store.processedBatch(b.projectId, b.id);
+    // a batch handed over in process under an id this server generated for it cannot have been
+    // stored before (a retry gets a new id): only stream deliveries and client keys need the
+    // lookup, a query per batch
+    const mayBeStored = d.position !== undefined || b.fresh !== true;
+    const done = this.recent.has(key) ? { entryId: this.recent.get(key) } : mayBeStored ? await this.opts.store.processedBatch(b.projectId, b.id) : undefined;
     if (epoch !== this.epoch) {
       d.fail(new PipelineResetError('the pipeline dropped its state while this batch waited; deliver it again'));
       return;
@@ -481,13 +492,26 @@ export class Pipeline {
     let lastTime: number | undefined;
     let records = 0;
     let anomalies = 0;
+    // per-batch shortcuts to the pending deltas: consecutive records share a minute, and a batch's
+    // records a handful of templates, so the composite keys are built once per batch, not per line
+    let volMinute = NaN;
+    let batchVol: VolumeDelta | undefined;
+    const batchTemplates = new Map<string, TemplateDelta>();
     src.reader.read(b.records, ({ record: rec, binary, chars }) => {
       records++;
       src.records++;
       const t = rec.timestamp;
       const timeMs = t !== undefined && Number.isFinite(t) && t >= 0 && t <= b.receivedAtMs + MAX_FUTURE_MS ? t : (lastTime ?? b.receivedAtMs);
       lastTime = timeMs;
-      const vol = shadow ? undefined : this.volume(b.projectId, timeMs);
+      let vol: VolumeDelta | undefined;
+      if (!shadow) {
+        const minuteMs = Math.floor(timeMs / MINUTE) * MINUTE;
+        if (minuteMs !== volMinute) {
+          batchVol = this.volume(b.projectId, minuteMs);
+          volMinute = minuteMs;
+        }
+        vol = batchVol;
+      }
       if (vol) {
         vol.records++;
         if (rec.level === 'error' || rec.level === 'fatal') vol.errors++;
@@ -505,7 +529,11 @@ export class Pipeline {
       }
 
       const mined = src.miner.add(rec.message);
-      if (vol) this.template(b.projectId, b.source, mined.templateId, mined.template, timeMs);
+      if (vol) {
+        const t = batchTemplates.get(mined.templateId);
+        if (t === undefined) batchTemplates.set(mined.templateId, this.template(b.projectId, b.source, mined.templateId, mined.template, timeMs));
+        else countTemplate(t, mined.template, timeMs);
+      }
       const input: DetectInput = { seq: src.records, source: b.source, record: rec, templateId: mined.templateId, template: mined.template, params: mined.params, createdTemplate: mined.created, timeMs };
       const key = sessionKeyOf(rec, mined.params);
       if (key !== undefined) input.sessionKey = key;
@@ -538,8 +566,7 @@ export class Pipeline {
     if (hook) for (const e of events) hook(e);
   }
 
-  private volume(projectId: string, timeMs: number): VolumeDelta {
-    const minuteMs = Math.floor(timeMs / MINUTE) * MINUTE;
+  private volume(projectId: string, minuteMs: number): VolumeDelta {
     const key = `${projectId}\u0000${minuteMs}`;
     let v = this.pending.volume.get(key);
     if (!v) {
@@ -549,17 +576,17 @@ export class Pipeline {
     return v;
   }
 
-  private template(projectId: string, source: string, templateId: string, template: string, timeMs: number): void {
+  /** Counts one line of a template in the pending deltas; returns its delta. */
+  private template(projectId: string, source: string, templateId: string, template: string, timeMs: number): TemplateDelta {
     const key = `${projectId}\u0000${source}\u0000${templateId}`;
-    const t = this.pending.templates.get(key);
+    let t = this.pending.templates.get(key);
     if (!t) {
-      this.pending.templates.set(key, { projectId, source, templateId, template, countDelta: 1, firstSeenMs: timeMs, lastSeenMs: timeMs });
-      return;
+      t = { projectId, source, templateId, template, countDelta: 1, firstSeenMs: timeMs, lastSeenMs: timeMs };
+      this.pending.templates.set(key, t);
+      return t;
     }
-    t.countDelta++;
-    t.template = template;
-    if (timeMs < t.firstSeenMs) t.firstSeenMs = timeMs;
-    if (timeMs > t.lastSeenMs) t.lastSeenMs = timeMs;
+    countTemplate(t, template, timeMs);
+    return t;
   }
 
   // ── flushing ─────────────────────────────────────────────────────────────────────────────────

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { IngestBatch } from '../../worker/queue.js';
+import { CLIENT_KEY_PREFIX, type IngestBatch } from '../../worker/queue.js';
 import { callerOf } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { decodeBody, parseNdjsonBody, parseTextBody, type ParsedBody } from '../ingest-body.js';
@@ -61,7 +61,7 @@ export function ingestRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (parsed.rejected > 0) throw new ApiError(400, parsed.errors[0]!.code, `no record accepted: ${parsed.rejected} rejected (see errors)`, { batchId: null, ...outcome });
       return { batchId: null, ...outcome };
     }
-    const batch: IngestBatch = { id: idemKey !== undefined ? `key:${idemKey}` : randomUUID(), projectId, source: req.query.source, receivedAtMs: now, records: parsed.records };
+    const batch: IngestBatch = { ...(idemKey !== undefined ? { id: `${CLIENT_KEY_PREFIX}${idemKey}` } : { id: randomUUID(), fresh: true }), projectId, source: req.query.source, receivedAtMs: now, records: parsed.records };
     await publishAndWait(ctx.queue, batch, ctx.ingestTimeoutMs, (err) => req.log.error({ err }, 'ingest batch failed'));
     ctx.metrics.ingested.inc({ source_kind: mediaType === 'application/x-ndjson' ? 'ndjson' : 'text' }, parsed.records.length);
     return { batchId: batch.id, ...outcome };

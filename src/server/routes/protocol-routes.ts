@@ -55,7 +55,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: AppContext): void {
     const now = ctx.now();
     const batches = recordsBySource(result.records, (r: IngestRecord) => sourceName(r.service, kind));
     await Promise.all([...batches].map(([source, records]) =>
-      publishAndWait(ctx.queue, { id: randomUUID(), projectId, source, receivedAtMs: now, records }, ctx.ingestTimeoutMs, (err) => req.log.error({ err }, `${kind} batch failed`))));
+      publishAndWait(ctx.queue, { id: randomUUID(), fresh: true, projectId, source, receivedAtMs: now, records }, ctx.ingestTimeoutMs, (err) => req.log.error({ err }, `${kind} batch failed`))));
     ctx.metrics.ingested.inc({ source_kind: kind }, result.records.length);
     return result;
   }
