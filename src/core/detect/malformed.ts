@@ -18,7 +18,11 @@ export const DEFAULT_MALFORMED_OPTIONS: Readonly<MalformedTextOptions> = Object.
 const MOJIBAKE = /[ÃÂâÐÑï][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ''""•–—˜™š›œžŸ]/g;
 
 /** What is odd about a line's characters, if anything. */
+/** Anything but printable ASCII, tab, CR and LF: most lines have none, and one native scan says so. */
+const NOT_PLAIN = /[^\t\n\r\x20-\x7e]/;
+
 export function oddCharacters(text: string, minMojibake = DEFAULT_MALFORMED_OPTIONS.minMojibake): { kind: 'control' | 'undecodable' | 'mojibake'; count: number } | undefined {
+  if (!NOT_PLAIN.test(text)) return undefined;
   let control = 0;
   let undecodable = 0;
   let high = false;
