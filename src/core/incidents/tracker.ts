@@ -79,6 +79,8 @@ interface Entry {
   incident: Incident;
   delta: number;
   isNew: boolean;
+  /** The title as last given, before redaction (most occurrences repeat it: no need to redact again). */
+  rawTitle?: string;
 }
 
 const rank = (s: Severity): number => SEVERITIES.length - SEVERITIES.indexOf(s);
@@ -154,7 +156,7 @@ export class IncidentTracker {
         createdAtMs: now,
         updatedAtMs: now,
       };
-      entry = { incident, delta: 1, isNew: true };
+      entry = { incident, delta: 1, isNew: true, rawTitle: o.title };
       this.bySignature.set(key, entry);
       this.byId.set(incident.id, entry);
       this.dirty.add(entry);
@@ -170,7 +172,10 @@ export class IncidentTracker {
     if (o.timeMs > i.lastSeenMs) i.lastSeenMs = o.timeMs;
     if (o.timeMs < i.firstSeenMs) i.firstSeenMs = o.timeMs;
     if (rank(o.severity) > rank(i.severity)) i.severity = o.severity;
-    i.title = cut(redactSensitive(o.title), this.options.maxTitleChars);
+    if (o.title !== entry.rawTitle) {
+      i.title = cut(redactSensitive(o.title), this.options.maxTitleChars);
+      entry.rawTitle = o.title;
+    }
     i.samples.unshift(sample);
     if (i.samples.length > this.options.maxSamples) i.samples.length = this.options.maxSamples;
     i.updatedAtMs = now;
