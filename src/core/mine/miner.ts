@@ -10,7 +10,7 @@
  *   every line that hits a limit is counted by reason.
  * - Ids are stable (see template-id.ts) and state is saved in an explicit, versioned snapshot.
  */
-import { isCloser, isOpener, maskMessage, WILDCARD } from '../parse/mask.js';
+import { isCloser, isOpener, maskKey, maskMessage, WILDCARD, type MaskedKey } from '../parse/mask.js';
 import { templateIdFor } from './template-id.js';
 
 export interface MinerConfig {
@@ -251,29 +251,39 @@ export class TemplateMiner {
 
   /** Mines one message: finds or creates its template and learns from it. */
   add(message: string): MineResult {
-    const { tokens, params, key } = this.prepare(message, true);
-    let cluster = this.lookup(key);
+    return this.addRange(message, 0, message.length);
+  }
+
+  /**
+   * Mines the message `text.slice(from, to)` (a log line's message, read in place: scanning a
+   * slice of a line costs more than scanning the line).
+   */
+  addRange(text: string, from: number, to: number): MineResult {
+    const end = this.messageEnd(from, to, true);
+    const line = this.mask(text, from, end, true);
+    let cluster = this.lookup(line.key);
     let created = false;
     if (!cluster) {
-      const slots = toSlots(tokens);
+      const slots = toSlots(line.tokens ?? this.tokens(text, from, end));
       cluster = this.search(slots.slots);
       if (cluster) this.generalise(cluster, slots);
       else {
         cluster = this.create(slots);
         created = true;
       }
-      this.remember(key, cluster);
+      this.remember(line.key, cluster);
     }
     cluster.count++;
     cluster.lastUsed = ++this.tick;
-    return { templateId: cluster.id, template: cluster.text, params, created };
+    return { templateId: cluster.id, template: cluster.text, params: line.params, created };
   }
 
   /** The template a message would join, without learning anything; undefined if it would be new. */
   match(message: string): MineResult | undefined {
-    const { tokens, params, key } = this.prepare(message, false);
-    const cluster = this.lookup(key) ?? this.search(toSlots(tokens).slots);
-    return cluster ? { templateId: cluster.id, template: cluster.text, params, created: false } : undefined;
+    const end = this.messageEnd(0, message.length, false);
+    const line = this.mask(message, 0, end, false);
+    const cluster = this.lookup(line.key) ?? this.search(toSlots(line.tokens ?? this.tokens(message, 0, end)).slots);
+    return cluster ? { templateId: cluster.id, template: cluster.text, params: line.params, created: false } : undefined;
   }
 
   templates(): TemplateInfo[] {
@@ -314,16 +324,31 @@ export class TemplateMiner {
     return miner;
   }
 
-  private prepare(message: string, counting: boolean): { tokens: string[]; params: string[]; key: string } {
-    let msg = message;
-    if (msg.length > this.config.maxMessageChars) {
-      msg = msg.slice(0, this.config.maxMessageChars);
-      if (counting) this.limits.message_truncated++;
+  /** Where a message starting at `from` is cut: at most maxMessageChars are mined. */
+  private messageEnd(from: number, to: number, counting: boolean): number {
+    if (to - from <= this.config.maxMessageChars) return to;
+    if (counting) this.limits.message_truncated++;
+    return from + this.config.maxMessageChars;
+  }
+
+  /**
+   * Masks the message `text[from, to)` for lookup. The key (its masked tokens joined by one space)
+   * is built in the masking scan; the tokens themselves are only needed for a shape not seen yet.
+   */
+  private mask(text: string, from: number, to: number, counting: boolean): MaskedKey & { tokens?: string[] } {
+    let line: (MaskedKey & { tokens?: string[] }) | undefined = maskKey(text, from, to, this.config.maxTokens);
+    if (line === undefined) {
+      const { tokens, params, truncatedTokens } = maskMessage(text.slice(from, to), this.config.maxTokens);
+      // the key keeps every token, so a cached shape also has the same run lengths
+      line = { key: tokens.join(' '), params, truncatedTokens, tokens };
     }
-    const { tokens, params, truncatedTokens } = maskMessage(msg, this.config.maxTokens);
-    if (truncatedTokens && counting) this.limits.tokens_truncated++;
-    // the key keeps every token, so a cached shape also has the same run lengths
-    return { tokens, params, key: tokens.join(' ') };
+    if (line.truncatedTokens && counting) this.limits.tokens_truncated++;
+    return line;
+  }
+
+  /** The masked tokens of a message (masking it again: only lines of a new shape get here). */
+  private tokens(text: string, from: number, to: number): string[] {
+    return maskMessage(text.slice(from, to), this.config.maxTokens).tokens;
   }
 
   private lookup(key: string): Cluster | undefined {

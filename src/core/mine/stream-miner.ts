@@ -58,7 +58,9 @@ export class StreamMiner {
   }
 
   private mineLine(parser: LineParser, line: string): MinedLine {
-    const { record, headerMatched } = parser.parse(line);
-    return { record, headerMatched, mined: this.miner.add(record.message) };
+    const { record, headerMatched, messageStart } = parser.read(line);
+    // a message that is a piece of the line is mined in place (see TemplateMiner.addRange)
+    const mined = messageStart === undefined ? this.miner.add(record.message) : this.miner.addRange(line, messageStart, messageStart + record.message.length);
+    return { record, headerMatched, mined };
   }
 }

@@ -3,7 +3,7 @@
  * logfmt, or a text header shape) and turns each line into a LogRecord. A line that fits no format
  * is still a record: its whole text is the message.
  */
-import { readWithShape, scanHeader, type HeaderField, type HeaderParse } from './header.js';
+import { scanHeader, ShapeReader, type HeaderField, type HeaderParse } from './header.js';
 import type { LogRecord } from './record.js';
 import { parseJsonLine, parseLogfmtLine } from './structured.js';
 
@@ -20,6 +20,15 @@ export interface ParsedLine {
   record: LogRecord;
   /** True when the line had the stream's header (or was a structured record). */
   headerMatched: boolean;
+}
+
+/** A parsed line, and where its message is in it. */
+export interface ReadLine extends ParsedLine {
+  /**
+   * Where `record.message` starts in the line when it is a piece of it (`line.slice(messageStart,
+   * messageStart + message.length)`), so a miner can read it in place; undefined for JSON and logfmt.
+   */
+  messageStart: number | undefined;
 }
 
 const isIndented = (line: string): boolean => line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9;
@@ -81,40 +90,48 @@ function withoutTimestamps(fields: readonly HeaderField[]): string {
 }
 
 export class LineParser {
+  /** The text format's header shape, compiled once. */
+  private readonly shapeReader: ShapeReader | undefined;
+
   constructor(
     readonly format: StreamFormat,
     private readonly defaultYear: number,
-  ) {}
-
-  parse(line: string): ParsedLine {
-    const f = this.format;
-    if (f.kind === 'bare') return { record: { message: line.trimEnd() }, headerMatched: false };
-    if (f.kind === 'json' || f.kind === 'logfmt') {
-      const rec = f.kind === 'json' ? parseJsonLine(line, this.defaultYear) : parseLogfmtLine(line, this.defaultYear);
-      if (rec) return { record: rec, headerMatched: true };
-      return this.parseText(line, undefined);
-    }
-    return this.parseText(line, f.shape);
+  ) {
+    if (format.kind === 'text') this.shapeReader = new ShapeReader(format.shape);
   }
 
-  private parseText(line: string, shape: HeaderField[] | undefined): ParsedLine {
+  parse(line: string): ParsedLine {
+    const { record, headerMatched } = this.read(line);
+    return { record, headerMatched };
+  }
+
+  /** parse(), and where the message starts in the line. */
+  read(line: string): ReadLine {
+    const f = this.format;
+    if (f.kind === 'bare') return { record: { message: line.trimEnd() }, headerMatched: false, messageStart: 0 };
+    if (f.kind === 'json' || f.kind === 'logfmt') {
+      const rec = f.kind === 'json' ? parseJsonLine(line, this.defaultYear) : parseLogfmtLine(line, this.defaultYear);
+      if (rec) return { record: rec, headerMatched: true, messageStart: undefined };
+      return this.parseText(line, undefined, undefined);
+    }
+    return this.parseText(line, f.shape, this.shapeReader);
+  }
+
+  private parseText(line: string, shape: HeaderField[] | undefined, reader: ShapeReader | undefined): ReadLine {
     // a JSON object line in a text stream (services sharing one file) is a record of its own
     if (line.charCodeAt(0) === 123 /* { */) {
       const rec = parseJsonLine(line, this.defaultYear);
-      if (rec) return { record: rec, headerMatched: true };
+      if (rec) return { record: rec, headerMatched: true, messageStart: undefined };
     }
-    if (shape) {
-      const h = readWithShape(line, shape, this.defaultYear);
-      if (h) return { record: toRecord(line, h), headerMatched: true };
-    }
+    if (reader?.read(line, this.defaultYear)) return { record: reader.record(line), headerMatched: true, messageStart: reader.messageStart };
     // not the stream's shape: accept another header when it has a timestamp, or the stream's
     // fields (two or more, so a continuation such as `Error: boom` is not read as one) but for an
     // unusual timestamp
     const g = scanHeader(line, this.defaultYear);
     if (g.timestampText !== undefined || (shape && g.fields.length >= 2 && withoutTimestamps(g.fields) === withoutTimestamps(shape))) {
-      return { record: toRecord(line, g), headerMatched: true };
+      return { record: toRecord(line, g), headerMatched: true, messageStart: g.messageStart };
     }
-    return { record: { message: line.trimEnd() }, headerMatched: false };
+    return { record: { message: line.trimEnd() }, headerMatched: false, messageStart: 0 };
   }
 }
 

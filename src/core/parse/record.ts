@@ -38,6 +38,33 @@ export function levelFromWord(word: string): Level | undefined {
   return LEVEL_WORDS[word] ?? LEVEL_WORDS[word.toUpperCase()];
 }
 
+/** The level words by length and first letter (`LEVEL_CANDIDATES[length][letter]`), for levelIn. */
+const LEVEL_CANDIDATES: [string, Level][][][] = [];
+for (const [word, level] of Object.entries(LEVEL_WORDS)) ((LEVEL_CANDIDATES[word.length] ??= [])[word.charCodeAt(0)] ??= []).push([word, level]);
+
+/**
+ * `levelFromWord(text.slice(s, e))` without the slice: a header's level is read on every line, and
+ * comparing a candidate of the right length and first letter beats a lookup by a new string.
+ */
+export function levelIn(text: string, s: number, e: number): Level | undefined {
+  const byFirst = LEVEL_CANDIDATES[e - s];
+  if (byFirst === undefined || e - s < 3) return undefined;
+  let first = text.charCodeAt(s);
+  if (first >= 97 && first <= 122) first -= 32;
+  const candidates = byFirst[first];
+  // toUpperCase maps a few non-ASCII letters to ASCII ones (`ı` to `I`): leave those to it
+  if (candidates === undefined) return first >= 128 ? levelFromWord(text.slice(s, e)) : undefined;
+  next: for (const [word, level] of candidates) {
+    for (let i = 1; i < word.length; i++) {
+      const c = text.charCodeAt(s + i);
+      if (c >= 128) return levelFromWord(text.slice(s, e));
+      if ((c >= 97 && c <= 122 ? c - 32 : c) !== word.charCodeAt(i)) continue next;
+    }
+    return level;
+  }
+  return undefined;
+}
+
 /** A level from an Android/glog style single letter (`E`, `W`, …). */
 export function levelFromLetter(letter: string): Level | undefined {
   return letter.length === 1 ? LEVEL_LETTERS[letter] : undefined;

@@ -42,11 +42,26 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
+/** The last date converted, and its day number: consecutive lines share their date. */
+const lastDate = { y: NaN, mo: NaN, d: NaN, days: 0 };
+
+/** Epoch milliseconds of a UTC date and time (month 0-based), or undefined for an impossible date. */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, zoneMs: number): number | undefined {
+  if (mo < 0 || mo > 11 || d < 1 || d > 31) return undefined;
+  if (y !== lastDate.y || mo !== lastDate.mo || d !== lastDate.d) {
+    lastDate.days = daysFromCivil(y, mo + 1, d);
+    lastDate.y = y;
+    lastDate.mo = mo;
+    lastDate.d = d;
+  }
+  // arithmetic rather than Date.UTC: this runs once per log line
+  const t = ((lastDate.days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms;
+  return Number.isFinite(t) ? t - zoneMs : undefined;
+}
+
 function utc(y: number, mo: number, d: number, h: string | undefined, mi: string | undefined, s: string | undefined, frac: string | undefined, zone?: string): number | undefined {
   if (mo < 0 || mo > 11 || d < 1 || d > 31) return undefined;
-  // arithmetic rather than Date.UTC: this runs once per log line
-  const ms = ((daysFromCivil(y, mo + 1, d) * 24 + (h ? +h : 0)) * 60 + (mi ? +mi : 0)) * 60_000 + (s ? +s : 0) * 1000 + fractionMs(frac);
-  return Number.isFinite(ms) ? ms - zoneOffsetMs(zone) : undefined;
+  return utcMs(y, mo, d, h ? +h : 0, mi ? +mi : 0, s ? +s : 0, fractionMs(frac), zoneOffsetMs(zone));
 }
 
 const twoDigitYear = (yy: string): number => 2000 + Number(yy);
@@ -55,7 +70,276 @@ interface Shape {
   kind: string;
   re: RegExp;
   toEpoch(m: RegExpExecArray, defaultYear: number): number | undefined;
+  /** A hand-written reader of the shape's usual form (see FAST_READERS). */
+  fast?: FastReader;
 }
+
+/**
+ * Hand-written readers for the commonest shapes: the regex's captures and their conversion cost
+ * more than the rest of a header. A reader follows the regex greedily, without backtracking: when
+ * every step succeeds, that is the regex's first match (each step takes what the regex would try
+ * first), and the reader returns true with `fast.end` and `fast.epochMs`. At the first step that
+ * fails it returns false and the regex decides, so the result never differs from the regex's.
+ */
+type FastReader = (line: string, at: number, defaultYear: number) => boolean;
+
+/** A fast reader's result (and its clock fields while it reads): one object, reused. */
+const fast = { end: 0, epochMs: undefined as number | undefined, p: 0, h: 0, mi: 0, s: 0, ms: 0, zoneMs: 0 };
+
+function digitAt(line: string, p: number): number {
+  if (p >= line.length) return -1;
+  const c = line.charCodeAt(p);
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+
+/** The value of the `n` digits at `p`, or -1. */
+function digitsAt(line: string, p: number, n: number): number {
+  if (n === 2) return twoDigitsAt(line, p);
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = digitAt(line, p + i);
+    if (d < 0) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** The value of the two digits at `p`, or -1 (most fields of a date are two digits). */
+function twoDigitsAt(line: string, p: number): number {
+  if (p + 1 >= line.length) return -1;
+  const a = line.charCodeAt(p) - 48;
+  const b = line.charCodeAt(p + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+const isClockSep = (c: number, dotToo: boolean): boolean => c === 58 || (dotToo && c === 46);
+
+/**
+ * `(\d{1,2})S(\d{2})(?:S(\d{2}))?(?:[.,:](\d{1,9}))?` at `p`, where S is `:` (or `[:.]` with
+ * `dotToo`): sets fast.h/mi/s/ms and fast.p (the end).
+ */
+function readClock(line: string, p: number, dotToo: boolean): boolean {
+  let h = digitAt(line, p);
+  if (h < 0) return false;
+  p++;
+  const h2 = digitAt(line, p);
+  if (h2 >= 0) {
+    h = h * 10 + h2;
+    p++;
+  }
+  if (!isClockSep(line.charCodeAt(p), dotToo)) return false;
+  const mi = digitsAt(line, p + 1, 2);
+  if (mi < 0) return false;
+  p += 3;
+  let s = 0;
+  if (isClockSep(line.charCodeAt(p), dotToo)) {
+    const v = digitsAt(line, p + 1, 2);
+    if (v >= 0) {
+      s = v;
+      p += 3;
+    }
+  }
+  // a fraction: its first three digits are milliseconds (`.5` is 500, `.123456` is 123)
+  let ms = 0;
+  const c = line.charCodeAt(p);
+  if ((c === 46 || c === 44 || c === 58) && digitAt(line, p + 1) >= 0) {
+    p++;
+    for (let k = 0; k < 9; k++) {
+      const d = digitAt(line, p);
+      if (d < 0) break;
+      if (k < 3) ms += d * (k === 0 ? 100 : k === 1 ? 10 : 1);
+      p++;
+    }
+  }
+  fast.h = h;
+  fast.mi = mi;
+  fast.s = s;
+  fast.ms = ms;
+  fast.p = p;
+  return true;
+}
+
+/** `Z`, `UTC`, `GMT`, `+hh:mm` or `+hhmm` at `q`: sets fast.zoneMs and fast.p. */
+function zoneAt(line: string, q: number): boolean {
+  const c = line.charCodeAt(q);
+  if (c === 90 /* Z */ || line.startsWith('UTC', q) || line.startsWith('GMT', q)) {
+    fast.zoneMs = 0;
+    fast.p = q + (c === 90 ? 1 : 3);
+    return true;
+  }
+  if (c !== 43 && c !== 45) return false;
+  const hh = digitsAt(line, q + 1, 2);
+  if (hh < 0) return false;
+  let mm = line.charCodeAt(q + 3) === 58 ? digitsAt(line, q + 4, 2) : -1;
+  if (mm >= 0) fast.p = q + 6;
+  else {
+    mm = digitsAt(line, q + 3, 2);
+    if (mm < 0) return false;
+    fast.p = q + 5;
+  }
+  fast.zoneMs = (c === 45 ? -1 : 1) * (hh * 60 + mm) * 60_000;
+  return true;
+}
+
+/** ZONE (`(?:\s?(Z|UTC|GMT|[+-]\d{2}:?\d{2}))?`) at fast.p; false (ask the regex) before a non-ASCII character. */
+function readZone(line: string): boolean {
+  const p = fast.p;
+  const c = line.charCodeAt(p);
+  if (c >= 128) return false;
+  if ((c === 32 || (c >= 9 && c <= 13)) && zoneAt(line, p + 1)) return true;
+  if (zoneAt(line, p)) return true;
+  fast.zoneMs = 0;
+  fast.p = p;
+  return true;
+}
+
+const isDateSep = (c: number): boolean => c === 45 || c === 47 || c === 46; // - / .
+
+function fastIso(line: string, at: number): boolean {
+  const y = digitsAt(line, at, 4);
+  if (y < 0 || !isDateSep(line.charCodeAt(at + 4))) return false;
+  const mo = digitsAt(line, at + 5, 2);
+  if (mo < 0 || !isDateSep(line.charCodeAt(at + 7))) return false;
+  const d = digitsAt(line, at + 8, 2);
+  if (d < 0) return false;
+  let p = at + 10;
+  // `T` or a space between date and time, or `-` before `hh.` / `hh:`
+  const c = line.charCodeAt(p);
+  const c3 = line.charCodeAt(p + 3);
+  if (c === 84 || c === 32 || (c === 45 && digitsAt(line, p + 1, 2) >= 0 && (c3 === 46 || c3 === 58))) p++;
+  else return false;
+  if (!readClock(line, p, true) || !readZone(line)) return false;
+  fast.end = fast.p;
+  fast.epochMs = utcMs(y, mo - 1, d, fast.h, fast.mi, fast.s, fast.ms, fast.zoneMs);
+  return true;
+}
+
+function fastCompact6(line: string, at: number): boolean {
+  const yy = digitsAt(line, at, 2);
+  const mo = digitsAt(line, at + 2, 2);
+  const d = digitsAt(line, at + 4, 2);
+  if (yy < 0 || mo < 0 || d < 0 || line.charCodeAt(at + 6) !== 32) return false;
+  const h = digitsAt(line, at + 7, 2);
+  const mi = digitsAt(line, at + 9, 2);
+  const s = digitsAt(line, at + 11, 2);
+  if (h < 0 || mi < 0 || s < 0 || digitAt(line, at + 13) >= 0) return false;
+  fast.end = at + 13;
+  fast.epochMs = utcMs(2000 + yy, mo - 1, d, h, mi, s, 0, 0);
+  return true;
+}
+
+/** 1 or 2 digits at fast.p (greedy), then `:` unless `last`: the value, or -1. */
+function smallNumber(line: string, last: boolean): number {
+  let p = fast.p;
+  let v = digitAt(line, p);
+  if (v < 0) return -1;
+  p++;
+  const v2 = digitAt(line, p);
+  if (v2 >= 0) {
+    v = v * 10 + v2;
+    p++;
+  }
+  if (!last) {
+    if (line.charCodeAt(p) !== 58) return -1;
+    p++;
+  }
+  fast.p = p;
+  return v;
+}
+
+function fastCompact8(line: string, at: number): boolean {
+  const y = digitsAt(line, at, 4);
+  const mo = digitsAt(line, at + 4, 2);
+  const d = digitsAt(line, at + 6, 2);
+  const sep = line.charCodeAt(at + 8);
+  if (y < 0 || mo < 0 || d < 0 || !(sep === 45 || sep === 84 || sep === 32)) return false;
+  // the first form, `h:m:s` (the regex tries it first); `hhmmss` is left to the regex
+  fast.p = at + 9;
+  const h = smallNumber(line, false);
+  const mi = h < 0 ? -1 : smallNumber(line, false);
+  const s = mi < 0 ? -1 : smallNumber(line, true);
+  if (s < 0) return false;
+  let p = fast.p;
+  let ms = 0;
+  const c = line.charCodeAt(p);
+  if ((c === 46 || c === 44 || c === 58) && digitAt(line, p + 1) >= 0) {
+    p++;
+    for (let k = 0; k < 9; k++) {
+      const dg = digitAt(line, p);
+      if (dg < 0) break;
+      if (k < 3) ms += dg * (k === 0 ? 100 : k === 1 ? 10 : 1);
+      p++;
+    }
+  }
+  if (line.charCodeAt(p) === 90 /* Z */) p++;
+  if (digitAt(line, p) >= 0) return false;
+  fast.end = p;
+  fast.epochMs = utcMs(y, mo - 1, d, h, mi, s, ms, 0);
+  return true;
+}
+
+function fastYmd2(line: string, at: number): boolean {
+  const yy = digitsAt(line, at, 2);
+  const mo = digitsAt(line, at + 3, 2);
+  const d = digitsAt(line, at + 6, 2);
+  if (yy < 0 || mo < 0 || d < 0 || line.charCodeAt(at + 2) !== 47 || line.charCodeAt(at + 5) !== 47 || line.charCodeAt(at + 8) !== 32) return false;
+  if (!readClock(line, at + 9, false)) return false;
+  fast.end = fast.p;
+  fast.epochMs = utcMs(2000 + yy, mo - 1, d, fast.h, fast.mi, fast.s, fast.ms, 0);
+  return true;
+}
+
+function fastMd(line: string, at: number, defaultYear: number): boolean {
+  const mo = digitsAt(line, at, 2);
+  const d = digitsAt(line, at + 3, 2);
+  if (mo < 0 || d < 0 || line.charCodeAt(at + 2) !== 45 || line.charCodeAt(at + 5) !== 32) return false;
+  if (!readClock(line, at + 6, false)) return false;
+  fast.end = fast.p;
+  fast.epochMs = utcMs(defaultYear, mo - 1, d, fast.h, fast.mi, fast.s, fast.ms, 0);
+  return true;
+}
+
+/** Month by its capitalised three-letter name (`Jun`), keyed by the three character codes. */
+const MONTH_BY_CODES = new Map<number, number>();
+for (const [name, index] of Object.entries(MONTHS)) {
+  MONTH_BY_CODES.set((name.charCodeAt(0) - 32) * 65536 + name.charCodeAt(1) * 256 + name.charCodeAt(2), index);
+}
+
+function fastSyslog(line: string, at: number, defaultYear: number): boolean {
+  if (at + 3 > line.length) return false;
+  const month = MONTH_BY_CODES.get(line.charCodeAt(at) * 65536 + line.charCodeAt(at + 1) * 256 + line.charCodeAt(at + 2));
+  if (month === undefined) return false;
+  let p = at + 3;
+  // the rest of a long month name, then spaces
+  while (p < line.length && line.charCodeAt(p) >= 97 && line.charCodeAt(p) <= 122) p++;
+  if (line.charCodeAt(p) !== 32) return false;
+  while (line.charCodeAt(p) === 32) p++;
+  fast.p = p;
+  const d = smallNumber(line, true);
+  if (d < 0) return false;
+  p = fast.p;
+  let y = defaultYear;
+  if (line.charCodeAt(p) === 32) {
+    const written = digitsAt(line, p + 1, 4);
+    if (written >= 0) {
+      y = written;
+      p += 5;
+    }
+  }
+  if (line.charCodeAt(p) !== 32 || !readClock(line, p + 1, false)) return false;
+  fast.end = fast.p;
+  fast.epochMs = utcMs(y, month, d, fast.h, fast.mi, fast.s, fast.ms, 0);
+  return true;
+}
+
+const FAST_READERS: Record<string, FastReader> = {
+  iso: fastIso,
+  compact6: fastCompact6,
+  compact8: fastCompact8,
+  ymd2: fastYmd2,
+  md: fastMd,
+  syslog: fastSyslog,
+};
 
 // Order matters: longer, more specific shapes first.
 const SHAPES: Shape[] = [
@@ -140,9 +424,12 @@ const SHAPES: Shape[] = [
   },
 ];
 
+for (const shape of SHAPES) shape.fast = FAST_READERS[shape.kind];
+
 const SHAPE_BY_KIND = new Map(SHAPES.map((s) => [s.kind, s]));
 
 function tryShape(shape: Shape, line: string, at: number, defaultYear: number): TimestampMatch | undefined {
+  if (shape.fast?.(line, at, defaultYear)) return { kind: shape.kind, text: line.slice(at, fast.end), end: fast.end, epochMs: fast.epochMs };
   shape.re.lastIndex = at;
   const m = shape.re.exec(line);
   if (!m) return undefined;
@@ -151,11 +438,14 @@ function tryShape(shape: Shape, line: string, at: number, defaultYear: number): 
   return { kind: shape.kind, text: m[0], end: at + m[0].length, epochMs };
 }
 
+/** Every shape starts with a digit, a capital letter (month/day names) or '['. */
+function mayStartTimestamp(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 91;
+}
+
 /** The timestamp starting exactly at `at`, if any. Pass `kind` to try only the shape a stream uses. */
 export function matchTimestamp(line: string, at: number, defaultYear: number, kind?: string): TimestampMatch | undefined {
-  const c = line.charCodeAt(at);
-  // every shape starts with a digit, a capital letter (month/day names) or '['
-  if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 91)) return undefined;
+  if (!mayStartTimestamp(line.charCodeAt(at))) return undefined;
   if (kind !== undefined) {
     const shape = SHAPE_BY_KIND.get(kind);
     return shape ? tryShape(shape, line, at, defaultYear) : undefined;
@@ -165,6 +455,12 @@ export function matchTimestamp(line: string, at: number, defaultYear: number, ki
     if (m) return m;
   }
   return undefined;
+}
+
+/** matchTimestamp for one kind, its shape looked up once (a stream's reader calls it on every line). */
+export function timestampMatcher(kind: string): (line: string, at: number, defaultYear: number) => TimestampMatch | undefined {
+  const shape = SHAPE_BY_KIND.get(kind);
+  return (line, at, defaultYear) => (shape !== undefined && mayStartTimestamp(line.charCodeAt(at)) ? tryShape(shape, line, at, defaultYear) : undefined);
 }
 
 /** Parses a timestamp value found in a structured field (JSON/logfmt): ISO text, epoch s or ms. */
