@@ -4,7 +4,9 @@
  * client reads the events as a browser's EventSource would.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/adapters/store/open.js';
 import type { VigilStore } from '../src/adapters/store/vigil-store.js';
@@ -349,3 +351,73 @@ async function waitFor(test: () => boolean, timeoutMs = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+// ── a real browser: EventSource cannot send headers, so it opens the stream with a stream token ──
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumAvailable = existsSync(CHROMIUM);
+if (!chromiumAvailable) {
+  const msg = `incident-stream: Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  if (process.env.VIGIL_REQUIRE_SERVICES === '1') throw new Error(`${msg}; required because VIGIL_REQUIRE_SERVICES=1`);
+  console.warn(`${msg}: skipping the EventSource test`);
+}
+
+interface Seen {
+  id: string;
+  kind: string;
+  incidentId: string;
+}
+
+declare global {
+  interface Window {
+    vigilSeen: Seen[];
+    vigilReady: number;
+    vigilStream: EventSource;
+  }
+}
+
+describe.skipIf(!chromiumAvailable)('the incident stream in headless Chromium', () => {
+  it('a page’s EventSource opens it with a stream token, gets the created event, and resumes after its last id', { timeout: 60_000 }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const p = await register();
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // any page of the server's origin: the stream is same-origin, as for the dashboard
+      await page.goto(`${svc.base}/healthz`);
+      const listen = async (url: string): Promise<void> => {
+        await page.evaluate((u) => {
+          window.vigilSeen ??= [];
+          window.vigilReady = 0;
+          const es = new EventSource(u);
+          es.addEventListener('incident', (e) => {
+            const m = e as MessageEvent<string>;
+            const d = JSON.parse(m.data) as { kind: string; incident: { id: string } };
+            window.vigilSeen.push({ id: m.lastEventId, kind: d.kind, incidentId: d.incident.id });
+          });
+          es.addEventListener('ready', () => { window.vigilReady++; });
+          window.vigilStream = es;
+        }, url);
+        await page.waitForFunction(() => window.vigilReady > 0, undefined, { timeout: 10_000 });
+      };
+      const token = async (): Promise<string> => (await call('POST', '/api/auth/stream-token', { session: p.session })).body.url as string;
+
+      await listen(await token());
+      const made = await makeIncident(p);
+      await page.waitForFunction((n) => window.vigilSeen.length >= n, made.milestones.length, { timeout: 10_000 });
+      const live = await page.evaluate(() => window.vigilSeen.splice(0));
+      expect(live[0]).toMatchObject({ kind: 'created', incidentId: made.id });
+      expect(live.filter((e) => e.kind === 'reanalyze')).toHaveLength(made.milestones.length - 1);
+
+      // the page reconnects with a fresh token and the first id it saw: the rest are replayed
+      await page.evaluate(() => window.vigilStream.close());
+      await listen(`${await token()}&lastEventId=${encodeURIComponent(live[0]!.id)}`);
+      const replayed = await page.evaluate(() => window.vigilSeen.splice(0));
+      expect(replayed.map((e) => e.id)).toEqual(live.slice(1).map((e) => e.id));
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
