@@ -238,6 +238,12 @@ export class TemplateMiner {
   private readonly byId = new Map<string, Cluster>();
   private shapeCache = new Map<string, Cluster>();
   private oldShapes = new Map<string, Cluster>();
+  /** The last message mined, and its masking (see maskOnce). */
+  private lastMessage: string | undefined;
+  private lastMasked: (MaskedKey & { tokens?: string[] }) | undefined;
+  /** The last key found in shapeCache, and its cluster, until shapeCache changes. */
+  private lastKey: string | undefined;
+  private lastFound: Cluster | undefined;
   private tick = 0;
   readonly limits: Record<LimitReason, number> = { message_truncated: 0, tokens_truncated: 0, template_evicted: 0 };
 
@@ -260,7 +266,7 @@ export class TemplateMiner {
    */
   addRange(text: string, from: number, to: number): MineResult {
     const end = this.messageEnd(from, to, true);
-    const line = this.mask(text, from, end, true);
+    const line = this.maskOnce(text, from, end);
     let cluster = this.lookup(line.key);
     let created = false;
     if (!cluster) {
@@ -346,18 +352,42 @@ export class TemplateMiner {
     return line;
   }
 
+  /**
+   * mask(), but a message equal to the previous one (a burst of one line: retries, repeated
+   * errors) reuses its masking: comparing costs a length check when they differ.
+   */
+  private maskOnce(text: string, from: number, to: number): MaskedKey & { tokens?: string[] } {
+    const message = text.slice(from, to);
+    const last = this.lastMasked;
+    if (message === this.lastMessage && last !== undefined) {
+      if (last.truncatedTokens) this.limits.tokens_truncated++;
+      return { key: last.key, params: last.params.slice(), truncatedTokens: last.truncatedTokens, tokens: last.tokens };
+    }
+    const line = this.mask(text, from, to, true);
+    this.lastMessage = message;
+    // a copy of the values: the caller owns the ones it gets
+    this.lastMasked = { key: line.key, params: line.params.slice(), truncatedTokens: line.truncatedTokens, tokens: line.tokens };
+    return line;
+  }
+
   /** The masked tokens of a message (masking it again: only lines of a new shape get here). */
   private tokens(text: string, from: number, to: number): string[] {
     return maskMessage(text.slice(from, to), this.config.maxTokens).tokens;
   }
 
   private lookup(key: string): Cluster | undefined {
+    // consecutive lines often have one shape: comparing the key with the last one found costs a
+    // length check when they differ, and saves hashing it when they don't
+    if (key === this.lastKey) return this.lastFound!.alive ? this.lastFound : undefined;
     let c = this.shapeCache.get(key);
     if (c === undefined) {
       // the previous generation: a hit moves the shape back into the current one
       c = this.oldShapes.get(key);
       if (c === undefined) return undefined;
       if (c.alive) this.remember(key, c);
+    } else {
+      this.lastKey = key;
+      this.lastFound = c;
     }
     return c.alive ? c : undefined;
   }
@@ -367,6 +397,8 @@ export class TemplateMiner {
    * previous one, so shapes in use survive and only the cold ones are forgotten.
    */
   private remember(key: string, cluster: Cluster): void {
+    // (the last key found may now map to another cluster, or sit in the old generation)
+    this.lastKey = undefined;
     if (this.shapeCache.size >= this.config.shapeCacheSize / 2) {
       this.oldShapes = this.shapeCache;
       this.shapeCache = new Map();

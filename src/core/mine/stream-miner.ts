@@ -58,9 +58,9 @@ export class StreamMiner {
   }
 
   private mineLine(parser: LineParser, line: string): MinedLine {
-    const { record, headerMatched, messageStart } = parser.read(line);
+    const { record, headerMatched, messageStart, messageEnd } = parser.read(line);
     // a message that is a piece of the line is mined in place (see TemplateMiner.addRange)
-    const mined = messageStart === undefined ? this.miner.add(record.message) : this.miner.addRange(line, messageStart, messageStart + record.message.length);
+    const mined = messageStart === undefined ? this.miner.add(record.message) : this.miner.addRange(line, messageStart, messageEnd);
     return { record, headerMatched, mined };
   }
 }

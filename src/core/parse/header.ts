@@ -70,15 +70,13 @@ function bracketEnd(line: string, pos: number): number {
   }
 }
 
-const PROC_PID = /^(.*?)\[(\d+)\]$/;
 const PURE_NUMBER = /^\d{1,10}$/;
 const REQUEST_ID = /(?:req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32}\b|\b[0-9a-f]{16}\b)/i;
 
-// Names in headers are tested with character classes (a regex per token costs more than the
-// loop): the comment above each test is the regex it implements.
 /**
- * Character classes of header names, one table lookup per character: `\w` (letters, digits, `_`)
- * and the punctuation each kind of name allows.
+ * Names in headers are tested with character classes, one table lookup per character (a regex per
+ * token costs more): `\w` (letters, digits, `_`) and the punctuation each kind of name allows. The
+ * comment above each test is the regex it implements.
  */
 const C_WORD = 1;
 /** `. $ / @ # ( ) - [ ]`: besides \w, in a `name:` component. */
@@ -245,11 +243,24 @@ function levelOfRange(line: string, s: number, e: number): Level | undefined {
 
 /** The component of `name:` or `proc[pid]:` (with its pid). */
 function setComponent(out: { component?: string; pid?: string }, name: string): void {
-  const pp = name.charCodeAt(name.length - 1) === 93 /* ] */ ? PROC_PID.exec(name) : null;
-  if (pp) {
-    out.component = pp[1];
-    out.pid ??= pp[2];
+  const open = procPidAt(name);
+  if (open >= 0) {
+    out.component = name.slice(0, open);
+    out.pid ??= name.slice(open + 1, -1);
   } else out.component = name;
+}
+
+/**
+ * Where `[pid]` starts in a component name `proc[pid]`, or -1: `/^(.*?)\[(\d+)\]$/` for a name
+ * (no line breaks: see isComponentColon), whose `[` can only be the last one. A name is read on
+ * every line of a syslog stream, and this beats the regex and its captures.
+ */
+function procPidAt(name: string): number {
+  const last = name.length - 1;
+  if (name.charCodeAt(last) !== 93 /* ] */) return -1;
+  let i = last - 1;
+  while (i >= 0 && isDigit(name.charCodeAt(i))) i--;
+  return i >= 0 && i < last - 1 && name.charCodeAt(i) === 91 /* [ */ ? i : -1;
 }
 
 interface ScanState {
@@ -363,13 +374,17 @@ function freshState(): ScanState {
 }
 
 function finish(line: string, st: ScanState, pos: number, hasHeader: boolean): HeaderParse {
-  const out = st.out;
+  st.out.messageStart = messageStartAt(line, pos, hasHeader);
+  return st.out;
+}
+
+/** Where the message starts once the header ends at `pos`. */
+function messageStartAt(line: string, pos: number, hasHeader: boolean): number {
   let p = skipSpaces(line, pos);
   // a lone ':' or '-' between header and message belongs to the header
   const c = line.charCodeAt(p);
   if ((c === 58 || c === 45) && p + 1 < line.length && isSpace(line.charCodeAt(p + 1)) && hasHeader) p = skipSpaces(line, p + 1);
-  out.messageStart = p;
-  return out;
+  return p;
 }
 
 /** Greedy scan: the longest header the rules allow. */
@@ -426,6 +441,8 @@ class ShapeFields {
   sawTimestamp: string | undefined = undefined;
   sawComponent = false;
   messageStart = 0;
+  /** Where the message ends (once trimmed), set by record(). */
+  messageEnd = 0;
 }
 
 /** Bracket groups whose request id a ShapeReader remembers (a bound: ids are unique). */
@@ -467,10 +484,17 @@ export class ShapeReader {
     return this.fields.messageStart;
   }
 
+  /** Where the message of the last record() ends. */
+  get messageEnd(): number {
+    return this.fields.messageEnd;
+  }
+
   /** The record of the line read last (as toRecord would build it from a HeaderParse). */
   record(line: string): LogRecord {
     const f = this.fields;
-    const rec: LogRecord = { message: line.slice(f.messageStart).trimEnd() };
+    const message = line.slice(f.messageStart).trimEnd();
+    f.messageEnd = f.messageStart + message.length;
+    const rec: LogRecord = { message };
     if (f.timestamp !== undefined) rec.timestamp = f.timestamp;
     if (f.timestampText !== undefined) rec.timestampText = f.timestampText;
     if (f.level) rec.level = f.level;
@@ -496,15 +520,6 @@ export class ShapeReader {
     if (f.thread !== undefined) out.thread = f.thread;
     return out;
   }
-}
-
-/** Where the message starts once the header ends at `pos` (see finish). */
-function messageStartAt(line: string, pos: number, hasHeader: boolean): number {
-  let p = skipSpaces(line, pos);
-  // a lone ':' or '-' between header and message belongs to the header
-  const c = line.charCodeAt(p);
-  if ((c === 58 || c === 45) && p + 1 < line.length && isSpace(line.charCodeAt(p + 1)) && hasHeader) p = skipSpaces(line, p + 1);
-  return p;
 }
 
 /** A separator field (`-`, `|`, `:`) at `pos`: readField tests it before any other kind. */

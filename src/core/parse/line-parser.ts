@@ -25,11 +25,21 @@ export interface ParsedLine {
 /** A parsed line, and where its message is in it. */
 export interface ReadLine extends ParsedLine {
   /**
-   * Where `record.message` starts in the line when it is a piece of it (`line.slice(messageStart,
-   * messageStart + message.length)`), so a miner can read it in place; undefined for JSON and logfmt.
+   * Where `record.message` is in the line when it is a piece of it (`line.slice(messageStart,
+   * messageEnd)`), so a miner can read it in place; undefined for JSON and logfmt.
    */
   messageStart: number | undefined;
+  messageEnd: number;
 }
+
+/** A record whose message is the whole line, trimmed. */
+function wholeLine(line: string): ReadLine {
+  const message = line.trimEnd();
+  return { record: { message }, headerMatched: false, messageStart: 0, messageEnd: message.length };
+}
+
+/** A structured record (its message is not a piece of the line). */
+const structured = (record: LogRecord): ReadLine => ({ record, headerMatched: true, messageStart: undefined, messageEnd: 0 });
 
 const isIndented = (line: string): boolean => line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9;
 
@@ -108,10 +118,10 @@ export class LineParser {
   /** parse(), and where the message starts in the line. */
   read(line: string): ReadLine {
     const f = this.format;
-    if (f.kind === 'bare') return { record: { message: line.trimEnd() }, headerMatched: false, messageStart: 0 };
+    if (f.kind === 'bare') return wholeLine(line);
     if (f.kind === 'json' || f.kind === 'logfmt') {
       const rec = f.kind === 'json' ? parseJsonLine(line, this.defaultYear) : parseLogfmtLine(line, this.defaultYear);
-      if (rec) return { record: rec, headerMatched: true, messageStart: undefined };
+      if (rec) return structured(rec);
       return this.parseText(line, undefined, undefined);
     }
     return this.parseText(line, f.shape, this.shapeReader);
@@ -121,17 +131,21 @@ export class LineParser {
     // a JSON object line in a text stream (services sharing one file) is a record of its own
     if (line.charCodeAt(0) === 123 /* { */) {
       const rec = parseJsonLine(line, this.defaultYear);
-      if (rec) return { record: rec, headerMatched: true, messageStart: undefined };
+      if (rec) return structured(rec);
     }
-    if (reader?.read(line, this.defaultYear)) return { record: reader.record(line), headerMatched: true, messageStart: reader.messageStart };
+    if (reader?.read(line, this.defaultYear)) {
+      const record = reader.record(line);
+      return { record, headerMatched: true, messageStart: reader.messageStart, messageEnd: reader.messageEnd };
+    }
     // not the stream's shape: accept another header when it has a timestamp, or the stream's
     // fields (two or more, so a continuation such as `Error: boom` is not read as one) but for an
     // unusual timestamp
     const g = scanHeader(line, this.defaultYear);
     if (g.timestampText !== undefined || (shape && g.fields.length >= 2 && withoutTimestamps(g.fields) === withoutTimestamps(shape))) {
-      return { record: toRecord(line, g), headerMatched: true, messageStart: g.messageStart };
+      const record = toRecord(line, g);
+      return { record, headerMatched: true, messageStart: g.messageStart, messageEnd: g.messageStart + record.message.length };
     }
-    return { record: { message: line.trimEnd() }, headerMatched: false, messageStart: 0 };
+    return wholeLine(line);
   }
 }
 

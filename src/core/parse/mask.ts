@@ -142,7 +142,6 @@ function isWholeValue(core: string, hasDigit: boolean, hasSpecial: boolean, hasC
   return countChar(core, 58) >= 2 && IPV6.test(core);
 }
 
-
 /**
  * Whether isWholeValue can hold for a core of `length` characters starting with `c0`, in a token
  * with these flags: without a path character, only an address, UUID, MAC, date or endpoint can,
@@ -221,7 +220,10 @@ function hasLiteralAt(text: string, s: number, e: number): boolean {
   return false;
 }
 
-/** A word without digit, delimiter or path character, and no literal: maskRange's commonest case, decided before calling it. */
+/**
+ * A word without digit, delimiter or path character that is no literal: maskRange's commonest
+ * case, decided before calling it.
+ */
 function isPlainWord(text: string, s: number, e: number, flags: number): boolean {
   return (flags & (F_DIGIT | F_SPECIAL | F_DELIM)) === 0 && !(e - s <= 9 && mayBeLiteral(text.charCodeAt(s)) && isLiteralAt(text, s, e));
 }
@@ -360,15 +362,19 @@ class TokenScanner {
   flags = 0;
   /** Tokens returned so far. */
   count = 0;
-  private pos: number;
+  private pos = 0;
+  private text = '';
+  private to = 0;
+  private maxTokens = 0;
 
-  constructor(
-    private readonly text: string,
-    from: number,
-    private readonly to: number,
-    private readonly maxTokens: number,
-  ) {
+  /** Starts on `text[from, to)` (a scanner is reused: masking runs once per line). */
+  reset(text: string, from: number, to: number, maxTokens: number): this {
+    this.text = text;
     this.pos = from;
+    this.to = to;
+    this.maxTokens = maxTokens;
+    this.count = 0;
+    return this;
   }
 
   next(): number {
@@ -454,6 +460,10 @@ function isDateWordAt(text: string, s: number, e: number): boolean {
   return e - s === 3 && isUpper(text.charCodeAt(s)) && DATE_WORDS.has(text.slice(s, e));
 }
 
+/** The scanners of maskMessage and maskKey, reused from call to call (neither calls the other). */
+const messageScanner = new TokenScanner();
+const keyScanner = new TokenScanner();
+
 /**
  * Splits a message on white space and masks each token. With more than `maxTokens` tokens the rest
  * of the message becomes one final `<*>` (so one huge line cannot blow up the miner).
@@ -463,7 +473,7 @@ export function maskMessage(message: string, maxTokens = Infinity): MaskedMessag
   const params: string[] = [];
   let truncatedTokens = false;
   let sawDateWord = false;
-  const scan = new TokenScanner(message, 0, message.length, maxTokens);
+  const scan = messageScanner.reset(message, 0, message.length, maxTokens);
   for (let found = scan.next(); found !== END; found = scan.next()) {
     const s = scan.start;
     const e = scan.end;
@@ -498,8 +508,16 @@ class KeyBuilder {
   /** The pending run of unchanged tokens: text[runStart, runEnd), none while runStart < 0. */
   private runStart = -1;
   private runEnd = -1;
+  private text = '';
 
-  constructor(private readonly text: string) {}
+  /** Starts a key for a message of `text` (a builder is reused: masking runs once per line). */
+  reset(text: string): this {
+    this.text = text;
+    this.key = '';
+    this.hasKey = false;
+    this.runStart = -1;
+    return this;
+  }
 
   /** Adds the unchanged token text[s, e). */
   plain(s: number, e: number): void {
@@ -539,6 +557,7 @@ class KeyBuilder {
 }
 
 const SPACED_WILDCARD = ' ' + WILDCARD;
+const keyBuilder = new KeyBuilder();
 
 /**
  * maskMessage(text.slice(from, to)) as the miner looks it up: the masked tokens joined by one
@@ -548,14 +567,14 @@ const SPACED_WILDCARD = ' ' + WILDCARD;
  */
 export function maskKey(text: string, from = 0, to = text.length, maxTokens = Infinity): MaskedKey | undefined {
   const params: string[] = [];
-  const key = new KeyBuilder(text);
+  const key = keyBuilder.reset(text);
   let truncatedTokens = false;
   // month and weekday names (text ranges) held back until the tokens after them say whether they
   // start a date (see maskDateWords), and the values seen after them
   let dateWords: number[] | undefined;
   let dateValues = 0;
   let dateParamsAt = 0;
-  const scan = new TokenScanner(text, from, to, maxTokens);
+  const scan = keyScanner.reset(text, from, to, maxTokens);
   for (let found = scan.next(); found !== END; found = scan.next()) {
     const s = scan.start;
     const e = scan.end;
