@@ -16,24 +16,12 @@ import { PgliteDatabase } from '../src/adapters/store/pglite.js';
 import { PostgresDatabase } from '../src/adapters/store/postgres.js';
 import type { SqlDatabase } from '../src/adapters/store/sql.js';
 import { FlushConflictError, StoreError, VigilStore, type FlushWrites } from '../src/adapters/store/vigil-store.js';
+import { postgresProblem, TEST_DATABASE_URL } from './services.js';
 
-const PG_URL = process.env.VIGIL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = TEST_DATABASE_URL;
 const REQUIRE = process.env.VIGIL_REQUIRE_SERVICES === '1';
 
-async function postgresReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const pgProblem = await postgresReachable();
+const pgProblem = await postgresProblem(PG_URL);
 if (pgProblem && REQUIRE) throw new Error(`PostgreSQL at ${PG_URL} is required (VIGIL_REQUIRE_SERVICES=1) but unreachable: ${pgProblem}`);
 if (pgProblem) console.warn(`store contract: skipping PostgreSQL (${PG_URL} unreachable: ${pgProblem}); set VIGIL_REQUIRE_SERVICES=1 to make this a failure`);
 
