@@ -4,6 +4,7 @@ import { INCIDENT_STATUSES } from '../core/incidents/incident.js';
 import { SEVERITIES } from '../core/detect/detector.js';
 import type { Project, TemplateRow, VolumeRow } from '../adapters/store/vigil-store.js';
 import { errorSchema } from './errors.js';
+import { incidentSummary } from './incident-feed.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -56,21 +57,11 @@ export const incidentSchema = {
   },
 } as const;
 
+/** An incident as the API returns it: its summary (as the live stream sends it), samples and milestones. */
 export const incidentJson = (i: Incident) => ({
-  id: i.id,
-  source: i.source,
-  signature: i.signature,
-  title: i.title,
-  severity: i.severity,
-  status: i.status,
-  occurrences: i.occurrences,
-  bursts: i.bursts,
-  firstSeen: iso(i.firstSeenMs),
-  lastSeen: iso(i.lastSeenMs),
+  ...incidentSummary(i),
   samples: i.samples.map((s) => ({ time: iso(s.timeMs), message: s.message, reason: s.reason, score: s.score, detectors: s.detectors })),
   milestones: i.milestones.map((m) => ({ occurrences: m.occurrences, at: iso(m.atMs) })),
-  createdAt: iso(i.createdAtMs),
-  updatedAt: iso(i.updatedAtMs),
 });
 
 export const templateSchema = {
