@@ -241,18 +241,8 @@ export class EventStream {
 
 export type SimulatorState = 'idle' | 'running' | 'completed' | 'stopped';
 
-export interface SimulatorStatus extends SimulatorConfig {
-  /** idle (never started), running, completed (reached endsAt) or stopped (by stop()). */
-  state: SimulatorState;
-  running: boolean;
-  /** The seed of the current or last run (null when idle): the same seed replays the run. */
-  seed: number | null;
-  /** Epoch ms, null when idle. */
-  startedAt: number | null;
-  endsAt: number | null;
-  stoppedAt: number | null;
-  elapsedMs: number;
-  remainingMs: number;
+/** What a run has done so far: kept by the run, reported by status(). */
+interface RunCounters {
   logsGenerated: number;
   logsShipped: number;
   logsFailed: number;
@@ -268,6 +258,20 @@ export interface SimulatorStatus extends SimulatorConfig {
   unknownErrors: number;
 }
 
+export interface SimulatorStatus extends SimulatorConfig, RunCounters {
+  /** idle (never started), running, completed (reached endsAt) or stopped (by stop()). */
+  state: SimulatorState;
+  running: boolean;
+  /** The seed of the current or last run (null when idle): the same seed replays the run. */
+  seed: number | null;
+  /** Epoch ms, null when idle. */
+  startedAt: number | null;
+  endsAt: number | null;
+  stoppedAt: number | null;
+  elapsedMs: number;
+  remainingMs: number;
+}
+
 export interface LogSimulatorDeps {
   clock: Clock;
   /** Seeds runs started without one (the server may pass a random source); default: the start time. */
@@ -276,7 +280,7 @@ export interface LogSimulatorDeps {
   maxLinesPerTick?: number;
 }
 
-interface Run {
+interface Run extends RunCounters {
   config: SimulatorConfig;
   seed: number;
   state: 'running' | 'completed' | 'stopped';
@@ -284,16 +288,6 @@ interface Run {
   endsAt: number;
   stoppedAt: number | null;
   stream: EventStream;
-  logsGenerated: number;
-  logsShipped: number;
-  logsFailed: number;
-  batches: number;
-  lastBatchAt: number | null;
-  lastError: string | null;
-  byClass: Record<EventClass, number>;
-  errorsByKind: Record<string, number>;
-  knownErrors: number;
-  unknownErrors: number;
 }
 
 function checkRange(name: string, v: unknown, lo: number, hi: number, loInclusive = true): number {
