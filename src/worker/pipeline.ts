@@ -67,8 +67,11 @@ export interface PipelineObserver {
   replayed?(batch: IngestBatch): void;
 }
 
+/** What the pipeline asks of the store (the pipeline thread reaches the main thread's store for these). */
+export type PipelineStore = Pick<VigilStore, 'flush' | 'getIncident' | 'incidentsOfSource' | 'processedBatch' | 'projectState' | 'setIncidentStatus'>;
+
 export interface PipelineOptions {
-  store: VigilStore;
+  store: PipelineStore;
   /** Wall clock, epoch ms. */
   now: () => number;
   newId: () => string;
