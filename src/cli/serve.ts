@@ -160,6 +160,7 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       observer,
       log: pipelineLog,
       onDeath: (err) => onThreadDeath(err),
+      ...(config.pipeline.threadMaxHeapMb !== undefined ? { maxHeapMb: config.pipeline.threadMaxHeapMb } : {}),
     }) : new Pipeline({
       store,
       now: Date.now,

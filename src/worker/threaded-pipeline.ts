@@ -8,6 +8,8 @@
  * stored fails (its client gets a 503 and retries), status changes waiting fail, `healthy` turns
  * false, later batches fail without waiting, and `onDeath` is called (`vigil serve` exits).
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Incident, IncidentStatus } from '../core/incidents/incident.js';
 import type { PipelineLog, PipelineObserver, PipelineStore } from './pipeline.js';
@@ -21,17 +23,25 @@ export interface ThreadedPipelineOptions extends PipelineThreadOptions {
   log?: PipelineLog;
   /** The thread died: nothing more will be processed (called once). */
   onDeath?: (err: Error) => void;
+  /** Bounds the thread's heap (MB of V8's old generation): past it the thread dies (and the server exits) rather than the machine swapping. */
+  maxHeapMb?: number;
 }
 
 export class PipelineThreadDiedError extends Error {
   readonly code = 'VIGIL_PIPELINE_THREAD_DIED';
 }
 
-/** The thread's module: the compiled one beside this file, or (tests run the sources) the TypeScript one through tsx. */
-function threadEntry(): { url: URL; execArgv?: string[] } {
+/**
+ * The thread's module: the compiled one beside this file or, when the sources run as they are
+ * (the tests), the TypeScript one, loaded through tsx (a dev dependency) registered in the thread.
+ */
+function newWorker(workerData: PipelineThreadOptions, maxHeapMb: number | undefined): Worker {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) return { url: new URL('./pipeline-thread.ts', here), execArgv: ['--import', 'tsx'] };
-  return { url: new URL('./pipeline-thread.js', here) };
+  const options = { workerData, name: 'vigil-pipeline', ...(maxHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } } : {}) };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./pipeline-thread.js', here), options);
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./pipeline-thread.ts', here).href)}); });`;
+  return new Worker(code, { ...options, eval: true });
 }
 
 interface Waiting {
@@ -53,9 +63,9 @@ export class ThreadedPipeline {
   private stopped = false;
   private readyWait!: Waiting;
   private readonly exited: Promise<void>;
+  private early: [ToThread, ArrayBuffer[] | undefined][] | undefined = [];
 
   constructor(private readonly opts: ThreadedPipelineOptions) {
-    const { url, execArgv } = threadEntry();
     const workerData: PipelineThreadOptions = {
       incidentWindowMs: opts.incidentWindowMs,
       flushIntervalMs: opts.flushIntervalMs,
@@ -66,7 +76,7 @@ export class ThreadedPipeline {
       this.readyWait = { resolve: () => resolve(), reject };
     });
     this.ready.catch(() => {});
-    this.worker = new Worker(url, { workerData, name: 'vigil-pipeline', ...(execArgv ? { execArgv } : {}) });
+    this.worker = newWorker(workerData, opts.maxHeapMb);
     this.worker.on('message', (msgs: FromThread[]) => {
       for (const m of msgs) this.receive(m);
     });
@@ -100,8 +110,7 @@ export class ThreadedPipeline {
       const seq = ++this.seq;
       this.deliveries.set(seq, d);
       const batch = encodeBatch(d.batch);
-      const m: ToThread = { t: 'batch', seq, batch };
-      this.worker.postMessage(m, transferablesOf(batch));
+      this.post({ t: 'batch', seq, batch }, transferablesOf(batch));
     });
   }
 
@@ -157,8 +166,10 @@ export class ThreadedPipeline {
     this.worker.postMessage(m);
   }
 
-  private post(m: ToThread): void {
-    this.worker.postMessage(m);
+  private post(m: ToThread, transfer?: ArrayBuffer[]): void {
+    // until the thread listens, messages wait here (a thread still loading its modules could miss them)
+    if (this.early) this.early.push([m, transfer]);
+    else this.worker.postMessage(m, transfer);
   }
 
   private call(method: ThreadCall, args: unknown[]): Promise<unknown> {
@@ -226,9 +237,13 @@ export class ThreadedPipeline {
       case 'log':
         this.opts.log?.[m.level](m.obj, m.msg);
         return;
-      case 'ready':
+      case 'ready': {
+        const early = this.early ?? [];
+        this.early = undefined;
+        for (const [msg, transfer] of early) this.worker.postMessage(msg, transfer);
         this.readyWait.resolve(undefined);
         return;
+      }
       case 'stopped':
         this.stopping?.resolve(undefined);
         this.stopping = undefined;
