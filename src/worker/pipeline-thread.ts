@@ -88,7 +88,13 @@ function runThread(): void {
     send({ t: 'store', id, method, args });
   });
   const store: PipelineStore = {
-    flush: (w) => call('flush', [w]),
+    // the checkpoint's state goes as JSON text: a string crosses threads in one copy, the object
+    // graph (megabytes of detector state) would be cloned object by object, then serialised there
+    flush: (w) => call('flush', [{
+      ...w,
+      minerStates: w.minerStates.map((m) => ({ ...m, snapshot: null, snapshotJson: m.snapshotJson ?? JSON.stringify(m.snapshot) })),
+      checkpoints: (w.checkpoints ?? []).map((c) => ({ ...c, detectors: null, detectorsJson: c.detectorsJson ?? JSON.stringify(c.detectors) })),
+    }]),
     getIncident: (p, id) => call('getIncident', [p, id]),
     incidentsOfSource: (p, s) => call('incidentsOfSource', [p, s]),
     processedBatch: (p, b) => call('processedBatch', [p, b]),

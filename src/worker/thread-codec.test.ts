@@ -53,7 +53,10 @@ describe('thread codec', () => {
   it('posts no object per record: strings in one array, the rest in typed arrays', () => {
     const b: IngestBatch = { ...base, records: Array.from({ length: 100 }, (_, i) => ({ kind: 'record' as const, record: { message: `m${i}`, timestamp: i, level: 'info' as const, component: 'svc' } })) };
     const e = encodeBatch(b);
-    expect(e.strings).toHaveLength(200);
+    expect(e.texts).toHaveLength(100);
+    // one service for the whole batch: sent once
+    expect(e.values).toEqual(['svc']);
+    expect(e.refs).toHaveLength(100);
     expect(e.timestamps).toBeInstanceOf(Float64Array);
     expect(e.timestamps).toHaveLength(100);
     expect(e.levels).toHaveLength(100);

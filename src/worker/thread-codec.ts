@@ -5,8 +5,9 @@
  * arrays and slow for many small objects: a 1,000-record batch as `{kind, record: {…}}` objects
  * costs the sending thread a serialisation of every key of every record and the receiving one an
  * object built property by property. So a batch goes as one array of strings (each record's text
- * or message and its optional string fields, in a fixed order), one Uint16Array of flags saying
- * which fields each record has, the timestamps in a Float64Array and the levels in a Uint8Array;
+ * or message), one of the distinct values of the other string fields (services and hosts repeat)
+ * with a Uint32Array of references to them, one Uint16Array of flags saying which fields each
+ * record has, the timestamps in a Float64Array and the levels in a Uint8Array;
  * the rare attribute objects are cloned as they are. The receiving side builds the records again,
  * with the same fields (and no others).
  */
@@ -35,7 +36,15 @@ export interface EncodedBatch {
   receivedAtMs: number;
   fresh: boolean;
   flags: Uint16Array;
-  strings: string[];
+  /** Each record's text (a line) or message, in order. */
+  texts: string[];
+  /**
+   * The distinct values of the records' other string fields (timestamp text, component, pid, host,
+   * request id): a batch repeats a handful of services and hosts, so each is copied once.
+   */
+  values: string[];
+  /** Index in `values` of each such field, in record and field order. */
+  refs: Uint32Array;
   timestamps: Float64Array;
   levels: Uint8Array;
   /** Attribute objects, in the order of the records that have them. */
@@ -46,7 +55,25 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
   const records = b.records;
   const n = records.length;
   const flags = new Uint16Array(n);
-  const strings: string[] = [];
+  const texts: string[] = new Array<string>(n);
+  const values: string[] = [];
+  const index = new Map<string, number>();
+  let refs = new Uint32Array(0);
+  let nRefs = 0;
+  const ref = (v: string): void => {
+    let i = index.get(v);
+    if (i === undefined) {
+      i = values.length;
+      values.push(v);
+      index.set(v, i);
+    }
+    if (nRefs === refs.length) {
+      const grown = new Uint32Array(Math.max(n, refs.length * 2));
+      grown.set(refs);
+      refs = grown;
+    }
+    refs[nRefs++] = i;
+  };
   let timestamps = new Float64Array(0);
   let levels = new Uint8Array(0);
   let nTimestamps = 0;
@@ -55,19 +82,20 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
   for (let i = 0; i < n; i++) {
     const item = records[i]!;
     if (item.kind === 'line') {
-      strings.push(item.text);
+      texts[i] = item.text;
       continue;
     }
     const r = item.record;
     let f = IS_RECORD;
-    strings.push(r.message);
+    texts[i] = r.message;
     if (r.timestamp !== undefined) {
+      // sized for the batch on the first one: most batches have a timestamp on every record or on none
       if (nTimestamps === timestamps.length) timestamps = new Float64Array(n);
       timestamps[nTimestamps++] = r.timestamp;
       f |= TIMESTAMP;
     }
     if (r.timestampText !== undefined) {
-      strings.push(r.timestampText);
+      ref(r.timestampText);
       f |= TIMESTAMP_TEXT;
     }
     if (r.level !== undefined) {
@@ -76,19 +104,19 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
       f |= LEVEL;
     }
     if (r.component !== undefined) {
-      strings.push(r.component);
+      ref(r.component);
       f |= COMPONENT;
     }
     if (r.pid !== undefined) {
-      strings.push(r.pid);
+      ref(r.pid);
       f |= PID;
     }
     if (r.host !== undefined) {
-      strings.push(r.host);
+      ref(r.host);
       f |= HOST;
     }
     if (r.requestId !== undefined) {
-      strings.push(r.requestId);
+      ref(r.requestId);
       f |= REQUEST_ID;
     }
     if (r.attributes !== undefined) {
@@ -99,7 +127,8 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
   }
   return {
     id: b.id, projectId: b.projectId, source: b.source, receivedAtMs: b.receivedAtMs, fresh: b.fresh === true,
-    flags, strings,
+    flags, texts, values,
+    refs: nRefs === refs.length ? refs : refs.slice(0, nRefs),
     timestamps: nTimestamps === timestamps.length ? timestamps : timestamps.slice(0, nTimestamps),
     levels: nLevels === levels.length ? levels : levels.slice(0, nLevels),
     attributes,
@@ -107,27 +136,27 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
 }
 
 export function decodeBatch(e: EncodedBatch): IngestBatch {
-  const { flags, strings, timestamps, levels, attributes } = e;
+  const { flags, texts, values, refs, timestamps, levels, attributes } = e;
   const n = flags.length;
   const records: BatchRecord[] = new Array<BatchRecord>(n);
-  let s = 0;
+  let k = 0;
   let t = 0;
   let l = 0;
   let a = 0;
   for (let i = 0; i < n; i++) {
     const f = flags[i]!;
     if ((f & IS_RECORD) === 0) {
-      records[i] = { kind: 'line', text: strings[s++]! };
+      records[i] = { kind: 'line', text: texts[i]! };
       continue;
     }
-    const r: LogRecord = { message: strings[s++]! };
+    const r: LogRecord = { message: texts[i]! };
     if (f & TIMESTAMP) r.timestamp = timestamps[t++]!;
-    if (f & TIMESTAMP_TEXT) r.timestampText = strings[s++]!;
+    if (f & TIMESTAMP_TEXT) r.timestampText = values[refs[k++]!]!;
     if (f & LEVEL) r.level = LEVELS[levels[l++]!]!;
-    if (f & COMPONENT) r.component = strings[s++]!;
-    if (f & PID) r.pid = strings[s++]!;
-    if (f & HOST) r.host = strings[s++]!;
-    if (f & REQUEST_ID) r.requestId = strings[s++]!;
+    if (f & COMPONENT) r.component = values[refs[k++]!]!;
+    if (f & PID) r.pid = values[refs[k++]!]!;
+    if (f & HOST) r.host = values[refs[k++]!]!;
+    if (f & REQUEST_ID) r.requestId = values[refs[k++]!]!;
     if (f & ATTRIBUTES) r.attributes = attributes[a++]!;
     records[i] = { kind: 'record', record: r };
   }
@@ -139,7 +168,7 @@ export function decodeBatch(e: EncodedBatch): IngestBatch {
 /** The buffers a batch can hand over rather than copy (the sender does not read them again). */
 export function transferablesOf(e: EncodedBatch): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  for (const a of [e.flags, e.timestamps, e.levels]) if (a.byteLength > 0) out.push(a.buffer as ArrayBuffer);
+  for (const a of [e.flags, e.refs, e.timestamps, e.levels]) if (a.byteLength > 0) out.push(a.buffer as ArrayBuffer);
   return out;
 }
 
