@@ -130,8 +130,16 @@ function runThread(): void {
   });
   // batches wait here, in order, for the pipeline (the main thread's queue bounds how many)
   const queue = new MemoryQueue(Number.MAX_SAFE_INTEGER);
-  pipeline.start(queue);
   const p = pipeline;
+  queue.consume(async (d) => {
+    try {
+      await p.handle(d);
+    } finally {
+      // processed: its acknowledgement (after the next flush) needs the batch's id, not its records
+      d.batch.records = [];
+    }
+  });
+  p.run();
 
   const answer = (id: number, work: Promise<unknown>): void => {
     work.then(

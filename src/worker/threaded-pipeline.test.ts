@@ -98,7 +98,8 @@ describe('ThreadedPipeline (the pipeline on a worker thread)', () => {
     };
     const t = threaded({ observer, flushIntervalMs: 60_000 });
     let done = false;
-    const published = t.queue.publish(lines(pid, [...quiet(200), ...burst(30)])).then(() => {
+    const sent = lines(pid, [...quiet(200), ...burst(30)]);
+    const published = t.queue.publish(sent).then(() => {
       done = true;
       seen.push('acked');
     });
@@ -106,6 +107,8 @@ describe('ThreadedPipeline (the pipeline on a worker thread)', () => {
     // processed in the thread, not stored: no reply yet, the queue still holds its records
     expect(done).toBe(false);
     expect(t.queue.stats().pendingRecords).toBe(230);
+    // handed over: this thread no longer holds the records while the request waits
+    expect(sent.records).toHaveLength(0);
     await t.pipeline.flush();
     await published;
     expect(await templates(pid)).not.toHaveLength(0);
