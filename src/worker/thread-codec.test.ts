@@ -44,6 +44,12 @@ describe('thread codec', () => {
     expect('fresh' in back).toBe(false);
   });
 
+  it('values that repeat, alternate or differ in every record all come back right', () => {
+    const comps = ['a', 'b', 'a', 'c', 'c', 'b'];
+    const b: IngestBatch = { ...base, records: Array.from({ length: 600 }, (_, i) => ({ kind: 'record' as const, record: { message: `m${i}`, component: comps[i % comps.length]!, host: `h${i}`, ...(i % 7 === 0 ? { pid: 'a' } : {}), requestId: i % 3 === 0 ? 'same' : `r${i}`, timestampText: i < 300 ? 't1' : 't2', timestamp: i } })) };
+    expect(across(b)).toStrictEqual(b);
+  });
+
   it('an empty batch and a batch of lines only', () => {
     expect(across({ ...base, records: [] })).toStrictEqual({ ...base, records: [] });
     const lines: IngestBatch = { ...base, records: Array.from({ length: 1000 }, (_, i) => ({ kind: 'line' as const, text: `line ${i}` })) };

@@ -60,12 +60,22 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
   const index = new Map<string, number>();
   let refs = new Uint32Array(0);
   let nRefs = 0;
-  const ref = (v: string): void => {
-    let i = index.get(v);
-    if (i === undefined) {
-      i = values.length;
-      values.push(v);
-      index.set(v, i);
+  // the value of each field in the previous record, and its index: consecutive records mostly
+  // share them, and comparing with it is cheaper than hashing the string for the map
+  const lastValue: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+  const lastIndex = [0, 0, 0, 0, 0];
+  const ref = (field: number, v: string): void => {
+    let i: number | undefined;
+    if (v === lastValue[field]) i = lastIndex[field]!;
+    else {
+      i = index.get(v);
+      if (i === undefined) {
+        i = values.length;
+        values.push(v);
+        index.set(v, i);
+      }
+      lastValue[field] = v;
+      lastIndex[field] = i;
     }
     if (nRefs === refs.length) {
       const grown = new Uint32Array(Math.max(n, refs.length * 2));
@@ -95,7 +105,7 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
       f |= TIMESTAMP;
     }
     if (r.timestampText !== undefined) {
-      ref(r.timestampText);
+      ref(0, r.timestampText);
       f |= TIMESTAMP_TEXT;
     }
     if (r.level !== undefined) {
@@ -104,19 +114,19 @@ export function encodeBatch(b: IngestBatch): EncodedBatch {
       f |= LEVEL;
     }
     if (r.component !== undefined) {
-      ref(r.component);
+      ref(1, r.component);
       f |= COMPONENT;
     }
     if (r.pid !== undefined) {
-      ref(r.pid);
+      ref(2, r.pid);
       f |= PID;
     }
     if (r.host !== undefined) {
-      ref(r.host);
+      ref(3, r.host);
       f |= HOST;
     }
     if (r.requestId !== undefined) {
-      ref(r.requestId);
+      ref(4, r.requestId);
       f |= REQUEST_ID;
     }
     if (r.attributes !== undefined) {
