@@ -7,7 +7,16 @@ describe('parseServeConfig', () => {
     expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: './data', databaseUrl: undefined, jwtSecret: undefined, logLevel: 'info' });
     expect(c.limits).toEqual({ maxBodyBytes: 10 * 1024 * 1024, maxLineBytes: 64 * 1024, maxRecordsPerRequest: 50_000, rateLimitPerMinute: 600, queueMaxRecords: 200_000 });
     expect(c.incidents.windowMs).toBe(120_000);
-    expect(c.pipeline).toEqual({ flushIntervalMs: 250, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000 });
+    expect(c.pipeline).toEqual({ flushIntervalMs: 250, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000, thread: true, threadMaxHeapMb: undefined });
+  });
+
+  it('runs the pipeline on its own thread unless told not to; its heap bound is optional', () => {
+    expect(parseServeConfig({ VIGIL_PIPELINE_THREAD: '0' }).pipeline.thread).toBe(false);
+    expect(parseServeConfig({ VIGIL_PIPELINE_THREAD: 'off' }).pipeline.thread).toBe(false);
+    expect(parseServeConfig({ VIGIL_PIPELINE_THREAD: 'true' }).pipeline.thread).toBe(true);
+    expect(parseServeConfig({ VIGIL_PIPELINE_THREAD_MAX_HEAP_MB: '512' }).pipeline.threadMaxHeapMb).toBe(512);
+    expect(() => parseServeConfig({ VIGIL_PIPELINE_THREAD: 'maybe' })).toThrow(/VIGIL_PIPELINE_THREAD/);
+    expect(() => parseServeConfig({ VIGIL_PIPELINE_THREAD_MAX_HEAP_MB: '4' })).toThrow(/VIGIL_PIPELINE_THREAD_MAX_HEAP_MB/);
   });
 
   it('reads the environment, treating empty variables as unset', () => {

@@ -68,6 +68,12 @@ export const ServeEnvSchema = z.object({
   VIGIL_QUEUE_MAX_RECORDS: int(1, 100_000_000, 200_000),
   // 250 ms: an ingest request waits at most about this long for its batch to be stored
   VIGIL_FLUSH_INTERVAL_MS: int(10, 60_000, 250),
+  // on: the pipeline runs on a worker thread of its own, so HTTP and body parsing keep the main
+  // thread (two cores used); off (0/false): everything on the main thread, as one core would
+  VIGIL_PIPELINE_THREAD: z.enum(['1', '0', 'true', 'false', 'on', 'off']).default('1').transform((v) => v === '1' || v === 'true' || v === 'on'),
+  // unset: V8's default. A bound on the pipeline thread's heap (MB): past it the thread dies and the
+  // server exits (for its supervisor to restart it) instead of the machine swapping
+  VIGIL_PIPELINE_THREAD_MAX_HEAP_MB: z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(16).max(1_048_576)).optional(),
   ...shared,
   // off unless set: a syslog listener (UDP and TCP, RFC 5424/3164) on this port (0: any free port), on HOST
   VIGIL_SYSLOG_PORT: z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(0).max(65_535)).optional(),
@@ -99,7 +105,7 @@ export interface ServeConfig {
     queueMaxRecords: number;
   };
   incidents: { windowMs: number };
-  pipeline: { flushIntervalMs: number; flushMaxRecords: number; snapshotIntervalMs: number };
+  pipeline: { flushIntervalMs: number; flushMaxRecords: number; snapshotIntervalMs: number; thread: boolean; threadMaxHeapMb: number | undefined };
   /** The syslog listener, when VIGIL_SYSLOG_PORT is set. */
   syslog: { port: number; apiKey: string } | undefined;
   /** Fleet mode (REDIS_URL with DATABASE_URL): ingest into Redis streams, no pipeline here. */
@@ -146,7 +152,7 @@ export function parseServeConfig(env: Readonly<Record<string, string | undefined
       queueMaxRecords: e.VIGIL_QUEUE_MAX_RECORDS,
     },
     incidents: { windowMs: e.VIGIL_INCIDENT_WINDOW_MS },
-    pipeline: { flushIntervalMs: e.VIGIL_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS },
+    pipeline: { flushIntervalMs: e.VIGIL_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS, thread: e.VIGIL_PIPELINE_THREAD, threadMaxHeapMb: e.VIGIL_PIPELINE_THREAD_MAX_HEAP_MB },
     syslog: e.VIGIL_SYSLOG_PORT !== undefined && e.VIGIL_SYSLOG_API_KEY !== undefined ? { port: e.VIGIL_SYSLOG_PORT, apiKey: e.VIGIL_SYSLOG_API_KEY } : undefined,
     fleet: e.REDIS_URL !== undefined ? { redisUrl: e.REDIS_URL, prefix: e.VIGIL_STREAM_PREFIX, shards: e.VIGIL_STREAM_SHARDS } : undefined,
   };

@@ -15,6 +15,7 @@ import { MemoryIncidentFeed, mergeObservers, PipelineFeedPublisher } from '../sr
 import { VigilMetrics } from '../src/server/metrics.js';
 import { streamTokenKey } from '../src/server/routes/stream-routes.js';
 import { Pipeline } from '../src/worker/pipeline.js';
+import { ThreadedPipeline } from '../src/worker/threaded-pipeline.js';
 import { MemoryQueue } from '../src/worker/queue.js';
 import { errorBurst, normalLines, TEST_LIMITS } from './service-fixtures.js';
 import { SseClient } from './sse-client.js';
@@ -36,12 +37,17 @@ async function startService(store: VigilStore): Promise<Service> {
   const metrics = new VigilMetrics({ queue: () => queue.stats(), incidentsByStatus: () => store.incidentCountsByStatus() }, { defaultMetrics: false });
   const feed = new MemoryIncidentFeed();
   const publisher = new PipelineFeedPublisher(feed, { coalesceMs: COALESCE_MS });
-  const pipeline = new Pipeline({ store, now: Date.now, newId: randomUUID, flushIntervalMs: 20, observer: mergeObservers(metrics.pipelineObserver(), publisher.observer()) });
+  const observer = mergeObservers(metrics.pipelineObserver(), publisher.observer());
+  // VIGIL_TEST_PIPELINE_THREAD=1 (test/service-threaded.test.ts): on a worker thread, as `vigil serve` runs it
+  const pipeline = process.env.VIGIL_TEST_PIPELINE_THREAD === '1'
+    ? new ThreadedPipeline({ store, incidentWindowMs: 120_000, flushIntervalMs: 20, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000, observer, onDeath: (err) => { throw err; } })
+    : new Pipeline({ store, now: Date.now, newId: randomUUID, flushIntervalMs: 20, observer });
   const app = await buildApp({
     store, queue, incidents: pipeline, metrics, feed, jwtSecret: SECRET, limits: TEST_LIMITS, loginRateLimitPerMinute: 1_000,
     stream: { heartbeatMs: HEARTBEAT_MS, maxStreamsPerProject: MAX_STREAMS },
   });
   pipeline.start(queue);
+  if (pipeline instanceof ThreadedPipeline) await pipeline.ready;
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app, feed, base,

@@ -31,10 +31,10 @@ class Server {
     proc.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
   }
 
-  static start(dataDir: string): Promise<Server> {
+  static start(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
     const proc = spawn(process.execPath, [BIN, 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VIGIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', JWT_SECRET: '' },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VIGIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', JWT_SECRET: '', VIGIL_PIPELINE_THREAD: '', VIGIL_PIPELINE_THREAD_MAX_HEAP_MB: '', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
@@ -66,6 +66,11 @@ class Server {
     return this.exited;
   }
 
+  /** Resolves when the process ends by itself. */
+  ended(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
+  }
+
   async call(method: string, path: string, opts: { key?: string; token?: string; json?: unknown; text?: string } = {}): Promise<{ status: number; body: any }> {
     const headers: Record<string, string> = {};
     if (opts.key) headers['x-api-key'] = opts.key;
@@ -91,8 +96,8 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function start(dir: string): Promise<Server> {
-  const s = await Server.start(dir);
+async function start(dir: string, env: Record<string, string> = {}): Promise<Server> {
+  const s = await Server.start(dir, env);
   running.push(s);
   return s;
 }
@@ -179,6 +184,55 @@ describe('vigil serve', () => {
     expect(templates.map((t: { count: number }) => t.count)).toEqual([300, 20]);
     const vol = (await second.call('GET', '/api/stats/volume?from=2026-01-15T10:00:00Z&to=2026-01-15T11:00:00Z', { key })).body;
     expect(vol.minutes.reduce((n: number, m: { records: number }) => n + m.records, 0)).toBe(320);
+    expect((await second.stop('SIGTERM')).code).toBe(0);
+  });
+
+  it('runs the pipeline on a thread of its own by default, and on the main thread with VIGIL_PIPELINE_THREAD=0, to the same results', async () => {
+    const results = [];
+    for (const thread of ['', '0']) {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-thread-'));
+      dirs.push(dir);
+      const s = await start(dir, { VIGIL_PIPELINE_THREAD: thread });
+      const { key, incident } = await feed(s);
+      const health = await s.call('GET', '/healthz');
+      expect(health.status).toBe(200);
+      expect(health.body.pipeline.thread).toBe(thread === '' ? 'running' : undefined);
+      const templates = (await s.call('GET', '/api/templates?source=app', { key })).body.templates.map((t: { template: string; count: number }) => [t.template, t.count]);
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      const processed = /^vigil_processed_records_total (\d+)/m.exec(metrics)?.[1];
+      results.push({ templates, incident: [incident.title, incident.severity], processed });
+      expect((await s.stop('SIGTERM')).code).toBe(0);
+    }
+    expect(results[0]!.processed).toBe('320');
+    expect(results[0]).toEqual(results[1]);
+  });
+
+  it('exits 1 when the pipeline thread dies, refusing (503) what it had not stored; what was acknowledged survives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-thread-dies-'));
+    dirs.push(dir);
+    // a heap the pipeline thread outgrows as soon as it must hold thousands of new templates
+    const first = await start(dir, { VIGIL_PIPELINE_THREAD_MAX_HEAP_MB: '16' });
+    const reg = await first.call('POST', '/api/auth/register', { json: { name: 'dies', password: 'correct horse battery' } });
+    const key = reg.body.apiKey as string;
+    const ok = await first.call('POST', '/api/ingest?source=app', { key, text: normalLines(50).join('\n') });
+    expect(ok.status).toBe(200);
+    const word = (): string => Math.random().toString(36).slice(2, 10);
+    const refused: { status: number; code: string }[] = [];
+    let ended: { code: number | null } | undefined;
+    void first.ended().then((e) => { ended = e; });
+    for (let i = 0; i < 50 && ended === undefined && refused.length === 0; i++) {
+      const text = Array.from({ length: 5_000 }, () => `${word()} ${word()} ${word()} ${word()} ${word()} ${word()}`).join('\n');
+      const r = await first.call('POST', `/api/ingest?source=s${i}`, { key, text }).catch(() => undefined);
+      if (r && r.status !== 200) refused.push({ status: r.status, code: r.body.error?.code });
+    }
+    expect(refused[0]).toEqual({ status: 503, code: 'VIGIL_INGEST_UNAVAILABLE' });
+    const exit = await first.ended();
+    expect(exit.code).toBe(1);
+    expect(first.stderr).toMatch(/VIGIL_PIPELINE_THREAD_DIED: the pipeline thread died/);
+
+    const second = await start(dir);
+    const templates = (await second.call('GET', '/api/templates?source=app', { key })).body.templates;
+    expect(templates.reduce((n: number, t: { count: number }) => n + t.count, 0)).toBe(50);
     expect((await second.stop('SIGTERM')).code).toBe(0);
   });
 });

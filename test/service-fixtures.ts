@@ -1,10 +1,15 @@
-/** Shared by the service tests: a quiet log with a burst of a new error at its end, and an in-process service. */
+/**
+ * Shared by the service tests: a quiet log with a burst of a new error at its end, and an in-process
+ * service — its pipeline on a worker thread when VIGIL_TEST_PIPELINE_THREAD=1 (as `vigil serve`
+ * runs it: test/service-threaded.test.ts runs the service suites that way too).
+ */
 import { randomUUID } from 'node:crypto';
 import type { VigilStore } from '../src/adapters/store/vigil-store.js';
 import { buildApp, type AppDeps } from '../src/server/app.js';
 import { VigilMetrics } from '../src/server/metrics.js';
 import { Pipeline } from '../src/worker/pipeline.js';
 import { MemoryQueue } from '../src/worker/queue.js';
+import { ThreadedPipeline } from '../src/worker/threaded-pipeline.js';
 
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
 
@@ -32,7 +37,7 @@ export const TEST_LIMITS: AppDeps['limits'] = { maxBodyBytes: 256 * 1024, maxLin
 
 export interface TestService {
   app: Awaited<ReturnType<typeof buildApp>>;
-  pipeline: Pipeline;
+  pipeline: Pipeline | ThreadedPipeline;
   queue: MemoryQueue;
   metrics: VigilMetrics;
   close(): Promise<void>;
@@ -41,9 +46,12 @@ export interface TestService {
 export async function startService(store: VigilStore, over: Partial<AppDeps> = {}): Promise<TestService> {
   const queue = new MemoryQueue(100_000);
   const metrics = new VigilMetrics({ queue: () => queue.stats(), incidentsByStatus: () => store.incidentCountsByStatus() }, { defaultMetrics: false });
-  const pipeline = new Pipeline({ store, now: Date.now, newId: randomUUID, flushIntervalMs: 20, observer: metrics.pipelineObserver() });
+  const pipeline = process.env.VIGIL_TEST_PIPELINE_THREAD === '1'
+    ? new ThreadedPipeline({ store, incidentWindowMs: 120_000, flushIntervalMs: 20, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000, observer: metrics.pipelineObserver(), onDeath: (err) => { throw err; } })
+    : new Pipeline({ store, now: Date.now, newId: randomUUID, flushIntervalMs: 20, observer: metrics.pipelineObserver() });
   const app = await buildApp({ store, queue, incidents: pipeline, metrics, jwtSecret: 'test-secret-'.padEnd(48, 'x'), limits: TEST_LIMITS, loginRateLimitPerMinute: 1_000, ...over });
   pipeline.start(queue);
+  if (pipeline instanceof ThreadedPipeline) await pipeline.ready;
   await app.ready();
   return {
     app, pipeline, queue, metrics,

@@ -52,9 +52,12 @@ const STAGES = [
   ['  detectors (Detector.observe)', (f) => f.functionName === 'observe' && /dist\/core\/detect\//.test(f.url)],
   ['  decision (decide)', (f) => f.functionName === 'decide' && /dist\/core\/analyze\/decision\.js$/.test(f.url)],
   ['  incidents (IncidentTracker.observe)', (f) => f.functionName === 'observe' && /dist\/core\/incidents\/tracker\.js$/.test(f.url)],
+  ['hand-over between threads: batches in columns (thread-codec)', (f) => /dist\/worker\/thread-codec\.js$/.test(f.url)],
   ['store: PGlite (JS + WASM), flushes and queries', (f) => /@electric-sql\/pglite|^wasm:/.test(f.url)],
   ['prom-client (metrics)', (f) => /node_modules\/prom-client/.test(f.url)],
 ];
+
+const threadOf = (file) => Number(file.split('.')[4] ?? 0);
 
 async function measure(ctx, batches, { mode, clients, seconds, nodeArgs = [] }) {
   const server = await startServe(ctx, { env: SERVER_ENV, nodeArgs });
@@ -133,16 +136,24 @@ export async function run(ctx) {
     const busiest = CONFIGS.find((c) => c.mode === best.mode && c.clients === best.clients);
     ctx.log(`  profiling ${busiest.mode} × ${busiest.clients} clients for ${PROFILE_SECONDS} s under --cpu-prof …`);
     const r = await measure(ctx, batches, { ...busiest, seconds: PROFILE_SECONDS, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error(`no profile written in ${dir}`);
-    profile = { run: r, ...summarizeProfile(join(dir, file), { root: ctx.repoRoot, stages: STAGES, topN: 25, ...r.window }) };
+    // one profile per thread: CPU.<date>.<pid>.<thread id>.<seq>.cpuprofile (0: the main thread)
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => threadOf(a) - threadOf(b));
+    if (files.length === 0) throw new Error(`no profile written in ${dir}`);
+    const threads = files.map((file) => ({
+      thread: threadOf(file) === 0 ? 'main thread' : `thread ${threadOf(file)} (pipeline)`,
+      ...summarizeProfile(join(dir, file), { root: ctx.repoRoot, stages: STAGES, topN: 25, ...r.window }),
+    }));
     rmSync(dir, { recursive: true, force: true });
-    ctx.print(`\nprofile of the server's main thread over the measured ${PROFILE_SECONDS} s (${busiest.mode} × ${busiest.clients} clients; ${fmt(r.acceptedLinesPerSec)} lines/s while profiled): busy ${fmt(profile.busyMs)} ms of ${fmt(profile.totalMs)} ms`);
-    ctx.table(['self time by area', 'ms', 'share of busy'], profile.areas.map((a) => [a.area, fmt(a.ms), `${(a.share * 100).toFixed(1)}%`]));
-    ctx.print('');
-    ctx.table(['stage (inclusive)', 'ms', 'share of busy'], profile.inclusive.map((a) => [a.stage, fmt(a.ms), `${(a.share * 100).toFixed(1)}%`]));
-    ctx.print('');
-    ctx.table(['function (self time)', 'where', 'ms', 'share'], profile.top.map((t) => [t.fn, t.where, fmt(t.ms), `${(t.share * 100).toFixed(1)}%`]));
+    const lines = r.processed;
+    profile = { run: r, threads };
+    for (const t of threads) {
+      ctx.print(`\nprofile of the server's ${t.thread} over the measured ${PROFILE_SECONDS} s (${busiest.mode} × ${busiest.clients} clients; ${fmt(r.acceptedLinesPerSec)} lines/s while profiled): busy ${fmt(t.busyMs)} ms of ${fmt(t.totalMs)} ms (${((t.busyMs * 1000) / lines).toFixed(2)} µs per record)`);
+      ctx.table(['self time by area', 'ms', 'µs per record', 'share of busy'], t.areas.map((a) => [a.area, fmt(a.ms), ((a.ms * 1000) / lines).toFixed(2), `${(a.share * 100).toFixed(1)}%`]));
+      ctx.print('');
+      ctx.table(['stage (inclusive)', 'ms', 'µs per record', 'share of busy'], t.inclusive.map((a) => [a.stage, fmt(a.ms), ((a.ms * 1000) / lines).toFixed(2), `${(a.share * 100).toFixed(1)}%`]));
+      ctx.print('');
+      ctx.table(['function (self time)', 'where', 'ms', 'share'], t.top.map((x) => [x.fn, x.where, fmt(x.ms), `${(x.share * 100).toFixed(1)}%`]));
+    }
   }
   return { targetLinesPerSec: TARGET_LINES_PER_SEC, secondsPerRun: SECONDS, warmupSeconds: WARMUP_SECONDS, batchRecords: BATCH_RECORDS, rows, profile };
 }

@@ -24,6 +24,7 @@ import { startSyslogIngest, SyslogIngestError } from '../server/syslog-ingest.js
 import type { SyslogListener } from '../adapters/syslog/listener.js';
 import { Pipeline, type PipelineLog } from '../worker/pipeline.js';
 import { MemoryQueue } from '../worker/queue.js';
+import { ThreadedPipeline } from '../worker/threaded-pipeline.js';
 import { reportError, VigilError } from './errors.js';
 
 /** Batch ids are remembered this long: redeliveries and client retries come well within it. */
@@ -146,7 +147,21 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
     // live incident changes (GET /api/incidents/stream): in this process, or relayed from the workers
     const feed: IncidentFeed = fleet?.feed ?? new MemoryIncidentFeed();
     const feedPublisher = new PipelineFeedPublisher(feed, { onError: (err) => log?.warn({ err: (err as Error).message }, 'incident feed') });
-    const pipeline = fleet ? undefined : new Pipeline({
+    const pipelineLog: PipelineLog = { warn: (o, m) => log?.warn(o, m), error: (o, m) => log?.error(o, m) };
+    const observer = mergeObservers(metrics.pipelineObserver(), feedPublisher.observer());
+    let onThreadDeath: (err: Error) => void = () => {};
+    // embedded: the pipeline on a thread of its own by default (VIGIL_PIPELINE_THREAD), the store here
+    const pipeline = fleet ? undefined : config.pipeline.thread ? new ThreadedPipeline({
+      store,
+      incidentWindowMs: config.incidents.windowMs,
+      flushIntervalMs: config.pipeline.flushIntervalMs,
+      flushMaxRecords: config.pipeline.flushMaxRecords,
+      snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
+      observer,
+      log: pipelineLog,
+      onDeath: (err) => onThreadDeath(err),
+      ...(config.pipeline.threadMaxHeapMb !== undefined ? { maxHeapMb: config.pipeline.threadMaxHeapMb } : {}),
+    }) : new Pipeline({
       store,
       now: Date.now,
       newId: randomUUID,
@@ -154,9 +169,17 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       flushIntervalMs: config.pipeline.flushIntervalMs,
       flushMaxRecords: config.pipeline.flushMaxRecords,
       snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
-      observer: mergeObservers(metrics.pipelineObserver(), feedPublisher.observer()),
-      log: { warn: (o, m) => log?.warn(o, m), error: (o, m) => log?.error(o, m) },
+      observer,
+      log: pipelineLog,
     });
+    if (pipeline instanceof ThreadedPipeline) {
+      try {
+        await pipeline.ready;
+      } catch (err) {
+        clearInterval(pruner);
+        throw new VigilError('VIGIL_PIPELINE_THREAD_FAILED', `the pipeline thread could not start: ${(pipeline.deathCause ?? (err as Error)).message}`);
+      }
+    }
     const app = await buildApp({
       store,
       queue,
@@ -241,6 +264,25 @@ async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       // nothing should hold the process now; if something does, do not hang
       setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
     };
+    // the pipeline thread died: what it held and had not stored was answered with 503s (clients
+    // retry); nothing more can be processed, so say so and exit for a supervisor to restart us
+    onThreadDeath = (err) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`vigil: VIGIL_PIPELINE_THREAD_DIED: the pipeline thread died (${err.message}); batches not yet stored were refused with 503; exiting\n`);
+      setTimeout(() => process.exit(1), 5_000).unref();
+      clearInterval(pruner);
+      void (async () => {
+        await syslog?.stop().catch(() => {});
+        await app.close().catch(() => {});
+        queue.close();
+        feedPublisher.close();
+        await feed.close().catch(() => {});
+        await s.close().catch(() => {});
+        unlock();
+      })().finally(() => process.exit(1));
+    };
+    if (pipeline instanceof ThreadedPipeline && pipeline.deathCause) onThreadDeath(pipeline.deathCause);
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
   } catch (err) {

@@ -67,8 +67,11 @@ export interface PipelineObserver {
   replayed?(batch: IngestBatch): void;
 }
 
+/** What the pipeline asks of the store (the pipeline thread reaches the main thread's store for these). */
+export type PipelineStore = Pick<VigilStore, 'flush' | 'getIncident' | 'incidentsOfSource' | 'processedBatch' | 'projectState' | 'setIncidentStatus'>;
+
 export interface PipelineOptions {
-  store: VigilStore;
+  store: PipelineStore;
   /** Wall clock, epoch ms. */
   now: () => number;
   newId: () => string;
@@ -534,9 +537,9 @@ export class Pipeline {
         if (t === undefined) batchTemplates.set(mined.templateId, this.template(b.projectId, b.source, mined.templateId, mined.template, timeMs));
         else countTemplate(t, mined.template, timeMs);
       }
-      const input: DetectInput = { seq: src.records, source: b.source, record: rec, templateId: mined.templateId, template: mined.template, params: mined.params, createdTemplate: mined.created, timeMs };
-      const key = sessionKeyOf(rec, mined.params);
-      if (key !== undefined) input.sessionKey = key;
+      // one shape for every record (sessionKey present, maybe undefined): the detectors' property
+      // reads stay monomorphic instead of seeing inputs with and without it
+      const input: DetectInput = { seq: src.records, source: b.source, record: rec, templateId: mined.templateId, template: mined.template, params: mined.params, createdTemplate: mined.created, timeMs, sessionKey: sessionKeyOf(rec, mined.params) };
       let findings: Finding[] | undefined;
       for (const d of detectors) {
         const f = d.observe(input);

@@ -88,7 +88,9 @@ export interface IngestQueue {
   /**
    * Hands a batch over; resolves once the batch can no longer be lost. For this in-process queue
    * that is when the consumer has stored its results (so a crash loses nothing acknowledged); for
-   * a durable stream it will be when the stream has it.
+   * a durable stream it will be when the stream has it. The consumer may release `batch.records`
+   * (replace it with an empty array) once it no longer needs them, before the promise settles:
+   * a publisher reads what it needs of them before publishing.
    */
   publish(batch: IngestBatch): Promise<void>;
   /** Delivers batches in order; the next one waits until `handler`'s promise settles. */
@@ -108,6 +110,8 @@ export class QueueError extends Error {
 
 interface Entry {
   batch: IngestBatch;
+  /** Its records, counted at publish (a consumer may release `batch.records` once it holds them elsewhere). */
+  records: number;
   at: number;
   resolve(): void;
   reject(err: Error): void;
@@ -135,7 +139,7 @@ export class MemoryQueue implements IngestQueue {
       return Promise.reject(new QueueError('VIGIL_INGEST_QUEUE_FULL', `${this.pendingRecords} records are waiting to be processed (at most ${this.maxRecords}); retry shortly`));
     }
     return new Promise<void>((resolve, reject) => {
-      const entry: Entry = { batch, at: this.now(), resolve, reject };
+      const entry: Entry = { batch, records: n, at: this.now(), resolve, reject };
       this.pendingRecords += n;
       this.unacked.add(entry);
       this.waiting.push(entry);
@@ -165,7 +169,7 @@ export class MemoryQueue implements IngestQueue {
 
   private settle(entry: Entry): boolean {
     if (!this.unacked.delete(entry)) return false;
-    this.pendingRecords -= entry.batch.records.length;
+    this.pendingRecords -= entry.records;
     return true;
   }
 

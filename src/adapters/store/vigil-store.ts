@@ -102,6 +102,8 @@ export interface MinerStateWrite {
   projectId: string;
   source: string;
   snapshot: unknown;
+  /** The snapshot as JSON already (the pipeline thread serialises it: a string crosses threads faster than the objects). */
+  snapshotJson?: string;
   atMs: number;
 }
 
@@ -110,6 +112,8 @@ export interface CheckpointWrite {
   projectId: string;
   /** A DetectorSnapshot (JSON-serialisable); stored gzipped. */
   detectors: unknown;
+  /** The same as JSON already (see MinerStateWrite.snapshotJson); used instead of `detectors` when present. */
+  detectorsJson?: string;
   /** Redis entry id (`ms-seq`) of the last entry included; absent for the in-process queue. */
   coveredThrough?: string | undefined;
   atMs: number;
@@ -407,7 +411,7 @@ export class VigilStore {
     const checkpoints = w.checkpoints ?? [];
     if (w.batches.length + w.templates.length + w.volume.length + w.incidents.length + w.minerStates.length + checkpoints.length === 0) return;
     // serialised and compressed before the transaction, which then holds its connection briefly
-    const packed = await Promise.all(checkpoints.map(async (c) => ({ c, bytes: (await gzipAsync(JSON.stringify(c.detectors), { level: 1 })).toString('base64') })));
+    const packed = await Promise.all(checkpoints.map(async (c) => ({ c, bytes: (await gzipAsync(c.detectorsJson ?? JSON.stringify(c.detectors), { level: 1 })).toString('base64') })));
     await this.db.transaction(async (tx) => {
       if (w.batches.length) {
         const r = await tx.query(
@@ -472,7 +476,7 @@ export class VigilStore {
         await tx.query(
           `insert into miner_state (project_id, source, snapshot, updated_at) values ($1, $2, $3::jsonb, $4::timestamptz)
            on conflict (project_id, source) do update set snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
-          [m.projectId, m.source, JSON.stringify(m.snapshot), iso(m.atMs)],
+          [m.projectId, m.source, m.snapshotJson ?? JSON.stringify(m.snapshot), iso(m.atMs)],
         );
       }
       for (const { c, bytes } of packed) {
