@@ -13,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ function snapshotDist() {
   const snap = join(benchDir, '.corpus', 'dist');
   rmSync(snap, { recursive: true, force: true });
   cpSync(dist, snap, { recursive: true, filter: (p) => !p.endsWith('.map') });
+  // dist/cli/version.js reads ../package.json relative to dist/: the snapshot gets a copy beside it
+  copyFileSync(join(repoRoot, 'package.json'), join(snap, '..', 'package.json'));
   const hash = createHash('sha256');
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

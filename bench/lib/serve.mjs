@@ -14,7 +14,7 @@
  * `textBody(source, k)` the same lines raw for text/plain.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -45,9 +45,6 @@ function procCpuSeconds(pid) {
 }
 
 export async function startServe(ctx, { env = {}, nodeArgs = [] } = {}) {
-  // the dist/ snapshot reads its version from the package.json beside it (dist/cli/version.js)
-  const pkg = join(ctx.distDir, '..', 'package.json');
-  if (!existsSync(pkg)) copyFileSync(join(ctx.repoRoot, 'package.json'), pkg);
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-serve-'));
   const proc = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
     cwd: ctx.repoRoot,

@@ -12,24 +12,13 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), 'vigil-cli.mjs');
 
-/**
- * dist/cli/version.js reads ../../package.json relative to itself; for the snapshot in
- * bench/.corpus/dist that is bench/.corpus/package.json, a copy of the project's.
- */
-function ensureSnapshotPackageJson(ctx) {
-  const target = join(dirname(ctx.distDir), 'package.json');
-  const source = join(ctx.repoRoot, 'package.json');
-  if (!existsSync(target) || readFileSync(target, 'utf8') !== readFileSync(source, 'utf8')) copyFileSync(source, target);
-}
-
 export function runVigil(ctx, args, { cwd = ctx.repoRoot } = {}) {
-  ensureSnapshotPackageJson(ctx);
   const statsFile = join(ctx.corpusDir, `.vigil-stats-${process.pid}-${Date.now()}.json`);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
