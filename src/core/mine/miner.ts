@@ -45,6 +45,10 @@ interface Cluster {
   lastUsed: number;
   alive: boolean;
   text: string;
+  /** What search needs to know of each slot (see SlotInfo), kept in step with `slots`. */
+  info: SlotInfo[];
+  /** Insertion order: a bucket's list is in this order, and search breaks ties by it. */
+  seq: number;
 }
 
 export interface MineResult {
@@ -173,7 +177,7 @@ export function generaliseToken(a: string, b: string): string {
 }
 
 /** Whether a token fits a slot: equal, or the slot's text around its one `<*>`. */
-function fitsSlot(slot: string, token: string): boolean {
+export function fitsSlot(slot: string, token: string): boolean {
   if (slot === token) return true;
   if (slot === WILDCARD || token === WILDCARD) return false;
   const at = slot.indexOf(WILDCARD);
@@ -197,7 +201,7 @@ function plainValue(v: string): string | undefined {
 }
 
 /** Whether both tokens are `key=value` (or `key:value`) with the same key: its constant part. */
-function sameKey(a: string, b: string): boolean {
+export function sameKey(a: string, b: string): boolean {
   const ka = KEY_VALUE.exec(a);
   if (!ka) return false;
   const kb = KEY_VALUE.exec(b);
@@ -231,10 +235,140 @@ export function conflicts(a: string, b: string): boolean {
   return !(UNITS.has(wa) && UNITS.has(wb));
 }
 
+/** wordOf, but a token that is all letters (the common case) is its own word, with no copy. */
+function wordOfFast(token: string): string | undefined {
+  const n = token.length;
+  for (let k = 0; k < n; k++) {
+    const c = token.charCodeAt(k);
+    const l = c | 32;
+    if (!((l >= 97 && l <= 122) || c === 45 || c === 95)) return wordOf(token);
+  }
+  return n === 0 ? undefined : token;
+}
+
+/**
+ * What search needs to know of a token to decide, without regexes or copies, what fitsSlot,
+ * conflicts and sameKey decide from the two strings: the same functions of each token, computed
+ * once (for a template's slot when the slot is set, for a line's token when first needed).
+ */
+function tokenInfo(token: string): SlotInfo {
+  return new SlotInfo(token, false);
+}
+
+/**
+ * A token's info (one class: search reads every info with one hidden class; object spreads made
+ * dictionary-mode objects, each property read a hash lookup).
+ */
+class SlotInfo {
+  /** wordOf(token). */
+  readonly word: string | undefined;
+  /** The word is a unit (`KB`, `ms`). */
+  readonly unit: boolean;
+  /** The key of `key=value` / `key:value` (KEY_VALUE), if the token is one. */
+  readonly key: string | undefined;
+  /** plainValue() of the value after the key. */
+  readonly keyPlain: string | undefined;
+  /** A slot with one `<*>` (and not only that): the text before and after it, for fitsSlot. */
+  readonly fitPrefix: string | undefined;
+  readonly fitSuffix: string;
+  /**
+   * The slot's word when a line's token with another word always conflicts with it: a plain word
+   * (no `<*>`, not `key=value`, not a unit). Search's index files templates by it.
+   */
+  readonly discriminating: string | undefined;
+
+  /** `asSlot`: the token is a template's slot (fitPrefix and discriminating are set). */
+  constructor(token: string, asSlot: boolean) {
+    const word = wordOfFast(token);
+    const kv = KEY_VALUE.exec(token);
+    this.word = word;
+    this.unit = word !== undefined && UNITS.has(word);
+    this.key = kv ? kv[1] : undefined;
+    this.keyPlain = kv ? plainValue(token.slice(kv[0].length)) : undefined;
+    let fitPrefix: string | undefined;
+    let fitSuffix = '';
+    let discriminating: string | undefined;
+    if (asSlot) {
+      const at = token.indexOf(WILDCARD);
+      if (token !== WILDCARD && at >= 0 && token.indexOf(WILDCARD, at + 1) < 0) {
+        fitPrefix = token.slice(0, at);
+        fitSuffix = token.slice(at + WILDCARD.length);
+      }
+      if (at < 0 && this.key === undefined && !this.unit) discriminating = word;
+    }
+    this.fitPrefix = fitPrefix;
+    this.fitSuffix = fitSuffix;
+    this.discriminating = discriminating;
+  }
+}
+
+const slotInfo = (slot: string): SlotInfo => new SlotInfo(slot, true);
+
+/** Templates of one slot count, and an index of them by the plain word at each position. */
+interface Bucket {
+  /** In insertion order (Cluster.seq). */
+  list: Cluster[];
+  /** Per position: the templates whose slot there is a discriminating word, by that word. */
+  byWord: Map<string, Cluster[]>[];
+  /** Per position: the other templates (any line's token may fit them there). */
+  open: Cluster[][];
+}
+
+/** Buckets this small are scanned whole: choosing candidates would cost more than it saves. */
+const INDEX_MIN_TEMPLATES = 8;
+
+function newBucket(n: number): Bucket {
+  const byWord: Map<string, Cluster[]>[] = [];
+  const open: Cluster[][] = [];
+  for (let i = 0; i < n; i++) {
+    byWord.push(new Map());
+    open.push([]);
+  }
+  return { list: [], byWord, open };
+}
+
+/** Files a template (of the highest seq so far: lists stay in seq order) at every position. */
+function indexCluster(b: Bucket, c: Cluster): void {
+  const info = c.info;
+  for (let i = 0; i < info.length; i++) {
+    const w = info[i]!.discriminating;
+    if (w === undefined) b.open[i]!.push(c);
+    else {
+      const list = b.byWord[i]!.get(w);
+      if (list) list.push(c);
+      else b.byWord[i]!.set(w, [c]);
+    }
+  }
+}
+
+/** Inserts `c` into a list kept in seq order. */
+function insertBySeq(list: Cluster[], c: Cluster): void {
+  let k = list.length;
+  while (k > 0 && list[k - 1]!.seq > c.seq) k--;
+  list.splice(k, 0, c);
+}
+
+/** Two lists in seq order, merged. */
+function mergeBySeq(a: readonly Cluster[], b: readonly Cluster[]): Cluster[] {
+  const out: Cluster[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i]!.seq < b[j]!.seq ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+function newCluster(id: string, slots: string[], runs: number[], count: number, lastUsed: number, text = render(slots, runs)): Cluster {
+  return { id, slots, runs, count, lastUsed, alive: true, text, info: [], seq: 0 };
+}
+
 export class TemplateMiner {
   readonly config: MinerConfig;
   /** Templates by slot count. */
-  private readonly buckets = new Map<number, Cluster[]>();
+  private readonly buckets = new Map<number, Bucket>();
+  /** The next template's Cluster.seq. */
+  private seq = 0;
   private readonly byId = new Map<string, Cluster>();
   private shapeCache = new Map<string, Cluster>();
   private oldShapes = new Map<string, Cluster>();
@@ -325,7 +459,7 @@ export class TemplateMiner {
         || !Array.isArray(t.runs) || t.runs.length !== t.slots.length || !Number.isFinite(t.count)) {
         throw new SnapshotError(`malformed template in miner snapshot: ${JSON.stringify(t).slice(0, 120)}`);
       }
-      miner.insert({ id: t.id, slots: [...t.slots], runs: [...t.runs], count: t.count, lastUsed: Number(t.lastUsed) || 0, alive: true, text: render(t.slots, t.runs) });
+      miner.insert(newCluster(t.id, [...t.slots], [...t.runs], t.count, Number(t.lastUsed) || 0));
     }
     return miner;
   }
@@ -408,16 +542,21 @@ export class TemplateMiner {
 
   /**
    * The most similar template with as many slots, if similar enough and compatible: no position
-   * may hold two different plain words.
+   * may hold two different plain words. Templates whose plain word at some position differs from
+   * the line's word there conflict, so only the others are compared (see Bucket); they are
+   * compared in the bucket's order, so the answer is the one a scan of the whole bucket gives.
    */
   private search(slots: readonly string[]): Cluster | undefined {
     const n = slots.length;
-    const list = this.buckets.get(n);
-    if (!list) return undefined;
+    const b = this.buckets.get(n);
+    if (!b) return undefined;
+    const line: (SlotInfo | undefined)[] = new Array<SlotInfo | undefined>(n);
+    const candidates = b.list.length < INDEX_MIN_TEMPLATES ? b.list : this.candidates(b, slots, line);
     let best: Cluster | undefined;
     let bestSim = -1;
     let bestExact = -1;
-    outer: for (const c of list) {
+    outer: for (const c of candidates) {
+      const info = c.info;
       let same = 0;
       let exact = 0;
       for (let i = 0; i < n; i++) {
@@ -426,9 +565,20 @@ export class TemplateMiner {
         if (t === s) {
           same++;
           if (t !== WILDCARD) exact++;
-        } else if (fitsSlot(t, s)) same++;
-        else if (conflicts(t, s)) continue outer;
-        else if (sameKey(t, s)) same++;
+          continue;
+        }
+        const ti = info[i]!;
+        // fitsSlot(t, s)
+        if (ti.fitPrefix !== undefined && s !== WILDCARD && s.length >= ti.fitPrefix.length + ti.fitSuffix.length && s.startsWith(ti.fitPrefix) && s.endsWith(ti.fitSuffix)) {
+          same++;
+          continue;
+        }
+        const si = (line[i] ??= tokenInfo(s));
+        // conflicts(t, s), then sameKey(t, s)
+        if (ti.key !== undefined && ti.key === si.key) {
+          if (ti.keyPlain !== undefined && si.keyPlain !== undefined && ti.keyPlain !== si.keyPlain) continue outer;
+          same++;
+        } else if (ti.word !== undefined && si.word !== undefined && ti.word !== si.word && !(ti.unit && si.unit)) continue outer;
       }
       const sim = n === 0 ? 1 : same / n;
       if (sim > bestSim || (sim === bestSim && exact > bestExact)) {
@@ -440,6 +590,32 @@ export class TemplateMiner {
     return best && bestSim >= this.config.similarityThreshold ? best : undefined;
   }
 
+  /**
+   * The templates of a bucket that do not conflict with the line at the position that rules out
+   * the most: where the line holds a word, a template whose discriminating word there is another
+   * one conflicts (conflicts() is true for two different plain words, neither a unit nor a key).
+   */
+  private candidates(b: Bucket, slots: readonly string[], line: (SlotInfo | undefined)[]): readonly Cluster[] {
+    let best: readonly Cluster[] = b.list;
+    let bestOpen: readonly Cluster[] | undefined;
+    let bestCount = b.list.length;
+    for (let i = 0; i < slots.length && bestCount > 1; i++) {
+      const open = b.open[i]!;
+      if (open.length >= bestCount) continue;
+      const si = (line[i] ??= tokenInfo(slots[i]!));
+      if (si.word === undefined) continue;
+      const same = b.byWord[i]!.get(si.word);
+      const count = open.length + (same?.length ?? 0);
+      if (count < bestCount) {
+        bestCount = count;
+        best = same ?? [];
+        bestOpen = open;
+      }
+    }
+    if (bestOpen === undefined) return best;
+    return bestOpen.length === 0 ? best : best.length === 0 ? bestOpen : mergeBySeq(bestOpen, best);
+  }
+
   private generalise(c: Cluster, line: Slots): void {
     let changed = false;
     for (let i = 0; i < c.slots.length; i++) {
@@ -447,6 +623,7 @@ export class TemplateMiner {
       const s = line.slots[i]!;
       if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
         c.slots[i] = generaliseToken(t, s);
+        this.reindexSlot(c, i);
         // the template held one token here; a run of another length means the count varies
         c.runs[i] = line.runs[i] === 1 ? 1 : 0;
         changed = true;
@@ -463,28 +640,60 @@ export class TemplateMiner {
     const text = render(line.slots, line.runs);
     let id = templateIdFor(text);
     for (let k = 2; this.byId.has(id); k++) id = `${templateIdFor(text)}-${k}`;
-    const c: Cluster = { id, slots: [...line.slots], runs: [...line.runs], count: 0, lastUsed: this.tick, alive: true, text };
+    const c = newCluster(id, [...line.slots], [...line.runs], 0, this.tick, text);
     this.insert(c);
     return c;
   }
 
   private insert(c: Cluster): void {
     this.byId.set(c.id, c);
-    const list = this.buckets.get(c.slots.length);
-    if (list) list.push(c);
-    else this.buckets.set(c.slots.length, [c]);
+    c.seq = this.seq++;
+    c.info = c.slots.map(slotInfo);
+    let b = this.buckets.get(c.slots.length);
+    if (!b) this.buckets.set(c.slots.length, (b = newBucket(c.slots.length)));
+    b.list.push(c);
+    indexCluster(b, c);
+  }
+
+  /** Slot `i` of `c` changed: its info, and where the index files it. */
+  private reindexSlot(c: Cluster, i: number): void {
+    const before = c.info[i]!.discriminating;
+    const info = slotInfo(c.slots[i]!);
+    c.info[i] = info;
+    if (before === info.discriminating) return;
+    const b = this.buckets.get(c.slots.length)!;
+    const from = before === undefined ? b.open[i]! : b.byWord[i]!.get(before)!;
+    from.splice(from.indexOf(c), 1);
+    if (before !== undefined && from.length === 0) b.byWord[i]!.delete(before);
+    if (info.discriminating === undefined) insertBySeq(b.open[i]!, c);
+    else {
+      const list = b.byWord[i]!.get(info.discriminating);
+      if (list) insertBySeq(list, c);
+      else b.byWord[i]!.set(info.discriminating, [c]);
+    }
   }
 
   /** Drops the least recently used tenth of the templates (one sort, amortised over many inserts). */
   private evict(): void {
     const all = [...this.byId.values()].sort((a, b) => a.lastUsed - b.lastUsed);
     const n = Math.max(1, Math.floor(this.config.maxTemplates / 10));
+    const touched = new Set<number>();
     for (const c of all.slice(0, n)) {
       c.alive = false;
       this.byId.delete(c.id);
-      const list = this.buckets.get(c.slots.length)!;
-      list.splice(list.indexOf(c), 1);
+      touched.add(c.slots.length);
       this.limits.template_evicted++;
+    }
+    // the buckets that lost templates keep the rest in order, and their index is built again
+    for (const len of touched) {
+      const old = this.buckets.get(len)!;
+      const b = newBucket(len);
+      for (const c of old.list) {
+        if (!c.alive) continue;
+        b.list.push(c);
+        indexCluster(b, c);
+      }
+      this.buckets.set(len, b);
     }
   }
 }
