@@ -374,7 +374,12 @@ export class TemplateMiner {
   private oldShapes = new Map<string, Cluster>();
   /** The last message mined, and its masking (see maskOnce). */
   private lastMessage: string | undefined;
-  private lastMasked: (MaskedKey & { tokens?: string[] }) | undefined;
+  /** Its masking: the key, a copy of its values (refilled in place), tokens and truncation. */
+  private lastKeyText = '';
+  private readonly lastParams: string[] = [];
+  private lastParamCount = 0;
+  private lastTokens: string[] | undefined;
+  private lastTruncated = false;
   /** The last key found in shapeCache, and its cluster, until shapeCache changes. */
   private lastKey: string | undefined;
   private lastFound: Cluster | undefined;
@@ -492,15 +497,24 @@ export class TemplateMiner {
    */
   private maskOnce(text: string, from: number, to: number): MaskedKey & { tokens?: string[] } {
     const message = text.slice(from, to);
-    const last = this.lastMasked;
-    if (message === this.lastMessage && last !== undefined) {
-      if (last.truncatedTokens) this.limits.tokens_truncated++;
-      return { key: last.key, params: last.params.slice(), truncatedTokens: last.truncatedTokens, tokens: last.tokens };
+    if (message === this.lastMessage) {
+      if (this.lastTruncated) this.limits.tokens_truncated++;
+      return { key: this.lastKeyText, params: this.lastParams.slice(0, this.lastParamCount), truncatedTokens: this.lastTruncated, tokens: this.lastTokens };
     }
     const line = this.mask(text, from, to, true);
     this.lastMessage = message;
-    // a copy of the values: the caller owns the ones it gets
-    this.lastMasked = { key: line.key, params: line.params.slice(), truncatedTokens: line.truncatedTokens, tokens: line.tokens };
+    this.lastKeyText = line.key;
+    this.lastTokens = line.tokens;
+    this.lastTruncated = line.truncatedTokens;
+    // a copy of the values (the caller owns the ones it gets), kept in an array reused line after
+    // line: a new copy per line cost more than the repeats it served
+    const kept = this.lastParams;
+    const params = line.params;
+    for (let i = 0; i < params.length; i++) {
+      if (i < kept.length) kept[i] = params[i]!;
+      else kept.push(params[i]!);
+    }
+    this.lastParamCount = params.length;
     return line;
   }
 
