@@ -1,6 +1,7 @@
 /**
- * The miner's search compares a line only with the templates its index cannot rule out, from
- * facts about each token computed once. These tests hold it to the plain search it replaces — every
+ * The miner's search compares a line only with the templates its index cannot rule out (a plain
+ * word at some position that conflicts with the line's, or too few equal and flexible slots to
+ * reach the similarity threshold), from facts about each token computed once. These tests hold it to the plain search it replaces — every
  * template of the bucket, in order, compared with fitsSlot, conflicts and sameKey on the strings —
  * on lines chosen to hit every rule (words, units, key=value with words and values, wrapped
  * values, generalised slots), through template creation, generalisation, eviction and restore.

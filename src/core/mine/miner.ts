@@ -47,8 +47,8 @@ interface Cluster {
   text: string;
   /** What search needs to know of each slot (see SlotInfo), kept in step with `slots`. */
   info: SlotInfo[];
-  /** Insertion order: a bucket's list is in this order, and search breaks ties by it. */
-  seq: number;
+  /** Where it is in its bucket's list (the list is in insertion order: search breaks ties by it). */
+  index: number;
 }
 
 export interface MineResult {
@@ -304,14 +304,30 @@ class SlotInfo {
 
 const slotInfo = (slot: string): SlotInfo => new SlotInfo(slot, true);
 
-/** Templates of one slot count, and an index of them by the plain word at each position. */
+/**
+ * Templates of one slot count, and an index of them by the plain word at each position: a template
+ * whose discriminating word at some position is not the line's word there conflicts with the line
+ * (conflicts() is true for two different plain words, neither a unit nor a key), so search compares
+ * the line only with templates that are, at every position where the line holds a word, either
+ * open there or filed under that word. The sets are bits over `list`.
+ */
 interface Bucket {
-  /** In insertion order (Cluster.seq). */
+  /** In insertion order (Cluster.index is the position here). */
   list: Cluster[];
   /** Per position: the templates whose slot there is a discriminating word, by that word. */
   byWord: Map<string, Cluster[]>[];
-  /** Per position: the other templates (any line's token may fit them there). */
-  open: Cluster[][];
+  /** Per position: bit k is set when list[k]'s slot there is not discriminating (open). */
+  openBits: Uint32Array[];
+  /** Per position: how many templates have a discriminating word there. */
+  discriminating: number[];
+  /** Per position: the templates by their slot there (a line's token equal to it counts as same). */
+  exact: Map<string, Cluster[]>[];
+  /**
+   * Per template (by index): its flexible slots, where a different token may still count as the
+   * same (a slot with one `<*>` in text, or `key=…`): a line can be as similar to a template as
+   * its equal slots and these allow, no more.
+   */
+  flexible: number[];
 }
 
 /** Buckets this small are scanned whole: choosing candidates would cost more than it saves. */
@@ -319,67 +335,96 @@ const INDEX_MIN_TEMPLATES = 8;
 
 function newBucket(n: number): Bucket {
   const byWord: Map<string, Cluster[]>[] = [];
-  const open: Cluster[][] = [];
+  const openBits: Uint32Array[] = [];
+  const discriminating: number[] = [];
+  const exact: Map<string, Cluster[]>[] = [];
   for (let i = 0; i < n; i++) {
     byWord.push(new Map());
-    open.push([]);
+    openBits.push(new Uint32Array(4));
+    discriminating.push(0);
+    exact.push(new Map());
   }
-  return { list: [], byWord, open };
+  return { list: [], byWord, openBits, discriminating, exact, flexible: [] };
 }
 
-/** Files a template (of the highest seq so far: lists stay in seq order) at every position. */
-function indexCluster(b: Bucket, c: Cluster): void {
-  const info = c.info;
-  for (let i = 0; i < info.length; i++) {
-    const w = info[i]!.discriminating;
-    if (w === undefined) b.open[i]!.push(c);
-    else {
-      const list = b.byWord[i]!.get(w);
-      if (list) list.push(c);
-      else b.byWord[i]!.set(w, [c]);
-    }
+/** Sets or clears bit `k` of position `i`'s open set. */
+function setOpen(b: Bucket, i: number, k: number, open: boolean): void {
+  let bits = b.openBits[i]!;
+  if (k >>> 5 >= bits.length) {
+    const grown = new Uint32Array(Math.max(bits.length * 2, (k >>> 5) + 1));
+    grown.set(bits);
+    b.openBits[i] = bits = grown;
   }
+  if (open) bits[k >>> 5]! |= 1 << (k & 31);
+  else bits[k >>> 5]! &= ~(1 << (k & 31));
 }
 
-/** Inserts `c` into a list kept in seq order. */
-function insertBySeq(list: Cluster[], c: Cluster): void {
-  let k = list.length;
-  while (k > 0 && list[k - 1]!.seq > c.seq) k--;
-  list.splice(k, 0, c);
+/** Whether a slot is flexible (see Bucket.flexible): fitsSlot or sameKey may hold for another token. */
+const isFlexible = (info: SlotInfo): boolean => info.fitPrefix !== undefined || info.key !== undefined;
+
+/** Files slot `i` of `c` (by its info) in the bucket's index. */
+function fileSlot(b: Bucket, c: Cluster, i: number): void {
+  const slot = c.slots[i]!;
+  const same = b.exact[i]!.get(slot);
+  if (same) same.push(c);
+  else b.exact[i]!.set(slot, [c]);
+  if (isFlexible(c.info[i]!)) b.flexible[c.index]!++;
+  const w = c.info[i]!.discriminating;
+  if (w === undefined) {
+    setOpen(b, i, c.index, true);
+    return;
+  }
+  b.discriminating[i]!++;
+  const list = b.byWord[i]!.get(w);
+  if (list) list.push(c);
+  else b.byWord[i]!.set(w, [c]);
 }
 
-/** Two lists in seq order, merged. */
-function mergeBySeq(a: readonly Cluster[], b: readonly Cluster[]): Cluster[] {
-  const out: Cluster[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i]!.seq < b[j]!.seq ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
+/** Takes slot `i` of `c` (as filed: its slot text and info then) out of the index. */
+function unfileSlot(b: Bucket, c: Cluster, i: number, slot: string, info: SlotInfo): void {
+  const same = b.exact[i]!.get(slot)!;
+  same.splice(same.indexOf(c), 1);
+  if (same.length === 0) b.exact[i]!.delete(slot);
+  if (isFlexible(info)) b.flexible[c.index]!--;
+  const w = info.discriminating;
+  if (w === undefined) {
+    setOpen(b, i, c.index, false);
+    return;
+  }
+  b.discriminating[i]!--;
+  const list = b.byWord[i]!.get(w)!;
+  list.splice(list.indexOf(c), 1);
+  if (list.length === 0) b.byWord[i]!.delete(w);
 }
+
+/** Appends a template to a bucket and files it at every position. */
+function addToBucket(b: Bucket, c: Cluster): void {
+  c.index = b.list.length;
+  b.list.push(c);
+  b.flexible.push(0);
+  for (let i = 0; i < c.info.length; i++) fileSlot(b, c, i);
+}
+
+/** Scratch bit sets for search (grown as needed, reused). */
+let accBits = new Uint32Array(64);
+let wordBits = new Uint32Array(64);
+/** Scratch: per template of a bucket, its slots equal to the line's. */
+let equalCounts = new Uint16Array(1024);
 
 function newCluster(id: string, slots: string[], runs: number[], count: number, lastUsed: number, text = render(slots, runs)): Cluster {
-  return { id, slots, runs, count, lastUsed, alive: true, text, info: [], seq: 0 };
+  return { id, slots, runs, count, lastUsed, alive: true, text, info: [], index: 0 };
 }
 
 export class TemplateMiner {
   readonly config: MinerConfig;
   /** Templates by slot count. */
   private readonly buckets = new Map<number, Bucket>();
-  /** The next template's Cluster.seq. */
-  private seq = 0;
   private readonly byId = new Map<string, Cluster>();
   private shapeCache = new Map<string, Cluster>();
   private oldShapes = new Map<string, Cluster>();
   /** The last message mined, and its masking (see maskOnce). */
   private lastMessage: string | undefined;
-  /** Its masking: the key, a copy of its values (refilled in place), tokens and truncation. */
-  private lastKeyText = '';
-  private readonly lastParams: string[] = [];
-  private lastParamCount = 0;
-  private lastTokens: string[] | undefined;
-  private lastTruncated = false;
+  private lastMasked: (MaskedKey & { tokens?: string[] }) | undefined;
   /** The last key found in shapeCache, and its cluster, until shapeCache changes. */
   private lastKey: string | undefined;
   private lastFound: Cluster | undefined;
@@ -497,24 +542,16 @@ export class TemplateMiner {
    */
   private maskOnce(text: string, from: number, to: number): MaskedKey & { tokens?: string[] } {
     const message = text.slice(from, to);
-    if (message === this.lastMessage) {
-      if (this.lastTruncated) this.limits.tokens_truncated++;
-      return { key: this.lastKeyText, params: this.lastParams.slice(0, this.lastParamCount), truncatedTokens: this.lastTruncated, tokens: this.lastTokens };
+    const last = this.lastMasked;
+    if (message === this.lastMessage && last !== undefined) {
+      if (last.truncatedTokens) this.limits.tokens_truncated++;
+      return { key: last.key, params: last.params.slice(), truncatedTokens: last.truncatedTokens, tokens: last.tokens };
     }
     const line = this.mask(text, from, to, true);
     this.lastMessage = message;
-    this.lastKeyText = line.key;
-    this.lastTokens = line.tokens;
-    this.lastTruncated = line.truncatedTokens;
-    // a copy of the values (the caller owns the ones it gets), kept in an array reused line after
-    // line: a new copy per line cost more than the repeats it served
-    const kept = this.lastParams;
-    const params = line.params;
-    for (let i = 0; i < params.length; i++) {
-      if (i < kept.length) kept[i] = params[i]!;
-      else kept.push(params[i]!);
-    }
-    this.lastParamCount = params.length;
+    // a copy of the values: the caller owns the ones it gets (a new young object per line costs
+    // less than refilling fields of this long-lived miner: each such store pays a write barrier)
+    this.lastMasked = { key: line.key, params: line.params.slice(), truncatedTokens: line.truncatedTokens, tokens: line.tokens };
     return line;
   }
 
@@ -605,29 +642,48 @@ export class TemplateMiner {
   }
 
   /**
-   * The templates of a bucket that do not conflict with the line at the position that rules out
-   * the most: where the line holds a word, a template whose discriminating word there is another
-   * one conflicts (conflicts() is true for two different plain words, neither a unit nor a key).
+   * The templates of a bucket that conflict with the line at no position where the line holds a
+   * word (see Bucket) and whose equal and flexible slots could reach the similarity threshold (a
+   * template below it is never the answer, and never ties with one above it), in the bucket's order.
    */
   private candidates(b: Bucket, slots: readonly string[], line: (SlotInfo | undefined)[]): readonly Cluster[] {
-    let best: readonly Cluster[] = b.list;
-    let bestOpen: readonly Cluster[] | undefined;
-    let bestCount = b.list.length;
-    for (let i = 0; i < slots.length && bestCount > 1; i++) {
-      const open = b.open[i]!;
-      if (open.length >= bestCount) continue;
+    const n = slots.length;
+    if (n === 0) return b.list;
+    const count = b.list.length;
+    const words = (count + 31) >>> 5;
+    if (accBits.length < words) accBits = new Uint32Array(words * 2);
+    if (wordBits.length < words) wordBits = new Uint32Array(words * 2);
+    accBits.fill(0xffffffff, 0, words);
+    for (let i = 0; i < n; i++) {
+      if (b.discriminating[i] === 0) continue;
       const si = (line[i] ??= tokenInfo(slots[i]!));
       if (si.word === undefined) continue;
+      wordBits.fill(0, 0, words);
       const same = b.byWord[i]!.get(si.word);
-      const count = open.length + (same?.length ?? 0);
-      if (count < bestCount) {
-        bestCount = count;
-        best = same ?? [];
-        bestOpen = open;
+      if (same !== undefined) for (const c of same) wordBits[c.index >>> 5]! |= 1 << (c.index & 31);
+      const open = b.openBits[i]!;
+      for (let k = 0; k < words; k++) accBits[k]! &= (k < open.length ? open[k]! : 0) | wordBits[k]!;
+    }
+    // the most a template's similarity can be: its slots equal to the line's, and its flexible ones
+    if (equalCounts.length < count) equalCounts = new Uint16Array(count * 2);
+    equalCounts.fill(0, 0, count);
+    for (let i = 0; i < n; i++) {
+      const same = b.exact[i]!.get(slots[i]!);
+      if (same !== undefined) for (const c of same) equalCounts[c.index]!++;
+    }
+    const threshold = this.config.similarityThreshold;
+    const flexible = b.flexible;
+    const out: Cluster[] = [];
+    for (let k = 0; k < words; k++) {
+      let bits = accBits[k]! | 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const index = (k << 5) + 31 - Math.clz32(low);
+        if (index < count && (equalCounts[index]! + flexible[index]!) / n >= threshold) out.push(b.list[index]!);
       }
     }
-    if (bestOpen === undefined) return best;
-    return bestOpen.length === 0 ? best : best.length === 0 ? bestOpen : mergeBySeq(bestOpen, best);
+    return out;
   }
 
   private generalise(c: Cluster, line: Slots): void {
@@ -637,7 +693,7 @@ export class TemplateMiner {
       const s = line.slots[i]!;
       if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
         c.slots[i] = generaliseToken(t, s);
-        this.reindexSlot(c, i);
+        this.reindexSlot(c, i, t);
         // the template held one token here; a run of another length means the count varies
         c.runs[i] = line.runs[i] === 1 ? 1 : 0;
         changed = true;
@@ -661,30 +717,18 @@ export class TemplateMiner {
 
   private insert(c: Cluster): void {
     this.byId.set(c.id, c);
-    c.seq = this.seq++;
     c.info = c.slots.map(slotInfo);
     let b = this.buckets.get(c.slots.length);
     if (!b) this.buckets.set(c.slots.length, (b = newBucket(c.slots.length)));
-    b.list.push(c);
-    indexCluster(b, c);
+    addToBucket(b, c);
   }
 
   /** Slot `i` of `c` changed: its info, and where the index files it. */
-  private reindexSlot(c: Cluster, i: number): void {
-    const before = c.info[i]!.discriminating;
-    const info = slotInfo(c.slots[i]!);
-    c.info[i] = info;
-    if (before === info.discriminating) return;
+  private reindexSlot(c: Cluster, i: number, before: string): void {
     const b = this.buckets.get(c.slots.length)!;
-    const from = before === undefined ? b.open[i]! : b.byWord[i]!.get(before)!;
-    from.splice(from.indexOf(c), 1);
-    if (before !== undefined && from.length === 0) b.byWord[i]!.delete(before);
-    if (info.discriminating === undefined) insertBySeq(b.open[i]!, c);
-    else {
-      const list = b.byWord[i]!.get(info.discriminating);
-      if (list) insertBySeq(list, c);
-      else b.byWord[i]!.set(info.discriminating, [c]);
-    }
+    unfileSlot(b, c, i, before, c.info[i]!);
+    c.info[i] = slotInfo(c.slots[i]!);
+    fileSlot(b, c, i);
   }
 
   /** Drops the least recently used tenth of the templates (one sort, amortised over many inserts). */
@@ -702,11 +746,7 @@ export class TemplateMiner {
     for (const len of touched) {
       const old = this.buckets.get(len)!;
       const b = newBucket(len);
-      for (const c of old.list) {
-        if (!c.alive) continue;
-        b.list.push(c);
-        indexCluster(b, c);
-      }
+      for (const c of old.list) if (c.alive) addToBucket(b, c);
       this.buckets.set(len, b);
     }
   }
