@@ -303,6 +303,7 @@ class SlotInfo {
 }
 
 const slotInfo = (slot: string): SlotInfo => new SlotInfo(slot, true);
+const WILDCARD_INFO = slotInfo(WILDCARD);
 
 /**
  * Templates of one slot count, and an index of them by the plain word at each position: a template
@@ -315,13 +316,13 @@ interface Bucket {
   /** In insertion order (Cluster.index is the position here). */
   list: Cluster[];
   /** Per position: the templates whose slot there is a discriminating word, by that word. */
-  byWord: Map<string, Cluster[]>[];
+  byWord: Filed[];
   /** Per position: bit k is set when list[k]'s slot there is not discriminating (open). */
   openBits: Uint32Array[];
   /** Per position: how many templates have a discriminating word there. */
   discriminating: number[];
   /** Per position: the templates by their slot there (a line's token equal to it counts as same). */
-  exact: Map<string, Cluster[]>[];
+  exact: Filed[];
   /**
    * Per template (by index): its flexible slots, where a different token may still count as the
    * same (a slot with one `<*>` in text, or `key=…`): a line can be as similar to a template as
@@ -330,14 +331,40 @@ interface Bucket {
   flexible: number[];
 }
 
+/**
+ * Templates filed by a text: one template as itself, several in an array (most texts file one,
+ * and an array per entry cost more memory than the rest of the index).
+ */
+type Filed = Map<string, Cluster | Cluster[]>;
+
+function fileUnder(m: Filed, key: string, c: Cluster): void {
+  const v = m.get(key);
+  if (v === undefined) m.set(key, c);
+  else if (Array.isArray(v)) v.push(c);
+  else m.set(key, [v, c]);
+}
+
+function unfileFrom(m: Filed, key: string, c: Cluster): void {
+  const v = m.get(key)!;
+  if (!Array.isArray(v)) {
+    m.delete(key);
+    return;
+  }
+  v.splice(v.indexOf(c), 1);
+  if (v.length === 1) m.set(key, v[0]!);
+}
+
+/** A template filed under the text (any: they share the slot, so its info too), if any. */
+const anyFiled = (v: Cluster | Cluster[] | undefined): Cluster | undefined => (Array.isArray(v) ? v[0] : v);
+
 /** Buckets this small are scanned whole: choosing candidates would cost more than it saves. */
 const INDEX_MIN_TEMPLATES = 8;
 
 function newBucket(n: number): Bucket {
-  const byWord: Map<string, Cluster[]>[] = [];
+  const byWord: Filed[] = [];
   const openBits: Uint32Array[] = [];
   const discriminating: number[] = [];
-  const exact: Map<string, Cluster[]>[] = [];
+  const exact: Filed[] = [];
   for (let i = 0; i < n; i++) {
     byWord.push(new Map());
     openBits.push(new Uint32Array(4));
@@ -364,10 +391,7 @@ const isFlexible = (info: SlotInfo): boolean => info.fitPrefix !== undefined || 
 
 /** Files slot `i` of `c` (by its info) in the bucket's index. */
 function fileSlot(b: Bucket, c: Cluster, i: number): void {
-  const slot = c.slots[i]!;
-  const same = b.exact[i]!.get(slot);
-  if (same) same.push(c);
-  else b.exact[i]!.set(slot, [c]);
+  fileUnder(b.exact[i]!, c.slots[i]!, c);
   if (isFlexible(c.info[i]!)) b.flexible[c.index]!++;
   const w = c.info[i]!.discriminating;
   if (w === undefined) {
@@ -375,16 +399,12 @@ function fileSlot(b: Bucket, c: Cluster, i: number): void {
     return;
   }
   b.discriminating[i]!++;
-  const list = b.byWord[i]!.get(w);
-  if (list) list.push(c);
-  else b.byWord[i]!.set(w, [c]);
+  fileUnder(b.byWord[i]!, w, c);
 }
 
 /** Takes slot `i` of `c` (as filed: its slot text and info then) out of the index. */
 function unfileSlot(b: Bucket, c: Cluster, i: number, slot: string, info: SlotInfo): void {
-  const same = b.exact[i]!.get(slot)!;
-  same.splice(same.indexOf(c), 1);
-  if (same.length === 0) b.exact[i]!.delete(slot);
+  unfileFrom(b.exact[i]!, slot, c);
   if (isFlexible(info)) b.flexible[c.index]!--;
   const w = info.discriminating;
   if (w === undefined) {
@@ -392,9 +412,12 @@ function unfileSlot(b: Bucket, c: Cluster, i: number, slot: string, info: SlotIn
     return;
   }
   b.discriminating[i]!--;
-  const list = b.byWord[i]!.get(w)!;
-  list.splice(list.indexOf(c), 1);
-  if (list.length === 0) b.byWord[i]!.delete(w);
+  unfileFrom(b.byWord[i]!, w, c);
+}
+
+/** The info of a slot at position `i` of a bucket: shared with a template holding the same slot there. */
+function infoFor(b: Bucket, i: number, slot: string): SlotInfo {
+  return anyFiled(b.exact[i]!.get(slot))?.info[i] ?? (slot === WILDCARD ? WILDCARD_INFO : slotInfo(slot));
 }
 
 /** Appends a template to a bucket and files it at every position. */
@@ -660,7 +683,8 @@ export class TemplateMiner {
       if (si.word === undefined) continue;
       wordBits.fill(0, 0, words);
       const same = b.byWord[i]!.get(si.word);
-      if (same !== undefined) for (const c of same) wordBits[c.index >>> 5]! |= 1 << (c.index & 31);
+      if (Array.isArray(same)) for (const c of same) wordBits[c.index >>> 5]! |= 1 << (c.index & 31);
+      else if (same !== undefined) wordBits[same.index >>> 5]! |= 1 << (same.index & 31);
       const open = b.openBits[i]!;
       for (let k = 0; k < words; k++) accBits[k]! &= (k < open.length ? open[k]! : 0) | wordBits[k]!;
     }
@@ -669,7 +693,8 @@ export class TemplateMiner {
     equalCounts.fill(0, 0, count);
     for (let i = 0; i < n; i++) {
       const same = b.exact[i]!.get(slots[i]!);
-      if (same !== undefined) for (const c of same) equalCounts[c.index]!++;
+      if (Array.isArray(same)) for (const c of same) equalCounts[c.index]!++;
+      else if (same !== undefined) equalCounts[same.index]!++;
     }
     const threshold = this.config.similarityThreshold;
     const flexible = b.flexible;
@@ -717,9 +742,10 @@ export class TemplateMiner {
 
   private insert(c: Cluster): void {
     this.byId.set(c.id, c);
-    c.info = c.slots.map(slotInfo);
     let b = this.buckets.get(c.slots.length);
     if (!b) this.buckets.set(c.slots.length, (b = newBucket(c.slots.length)));
+    const bucket = b;
+    c.info = c.slots.map((slot, i) => infoFor(bucket, i, slot));
     addToBucket(b, c);
   }
 
@@ -727,7 +753,7 @@ export class TemplateMiner {
   private reindexSlot(c: Cluster, i: number, before: string): void {
     const b = this.buckets.get(c.slots.length)!;
     unfileSlot(b, c, i, before, c.info[i]!);
-    c.info[i] = slotInfo(c.slots[i]!);
+    c.info[i] = infoFor(b, i, c.slots[i]!);
     fileSlot(b, c, i);
   }
 
