@@ -8,9 +8,13 @@
  * Imports Vigil from ../dist/, or from $VIGIL_BENCH_DIST (bench/run.mjs points it at a snapshot of
  * dist/ taken at start, so a rebuild during the bench cannot mix two builds in one report).
  *
- * Prints one JSON line: { mode, lines, seconds, linesPerSec, peakRssMB, baseRssMB, templates,
- * templatesBySource }. Time covers reading and processing only (not module loading).
+ * Prints one JSON line: { mode, lines, seconds, linesPerSec, cpuSeconds, cpuLinesPerSec, load1,
+ * peakRssMB, baseRssMB, templates, templatesBySource }. Time covers reading and processing only
+ * (not module loading). cpuSeconds is the process's CPU time over the same span (user + system, all
+ * its threads: the JIT compiler and GC helpers too): on a machine shared with other work, wall time
+ * includes waiting for a core and CPU time does not. load1 is the 1-minute load average at the end.
  */
+import os from 'node:os';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -58,6 +62,7 @@ const emit = () => {
 };
 
 const started = process.hrtime.bigint();
+const cpuStarted = process.cpuUsage();
 for (const file of files) {
   const input = openInput(file);
   if (floor) {
@@ -77,6 +82,8 @@ for (const file of files) {
   }
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpuStarted);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
 const templatesBySource = Object.fromEntries(miners.map((m) => [m.name, m.stream.miner.templateCount]));
 const result = {
@@ -84,6 +91,9 @@ const result = {
   lines,
   seconds: Number(seconds.toFixed(3)),
   linesPerSec: Math.round(lines / seconds),
+  cpuSeconds: Number(cpuSeconds.toFixed(3)),
+  cpuLinesPerSec: Math.round(lines / cpuSeconds),
+  load1: Number(os.loadavg()[0].toFixed(2)),
   peakRssMB: Math.round(maxRssMB()),
   baseRssMB: Math.round(baseRssMB),
   templates: floor ? null : Object.values(templatesBySource).reduce((a, b) => a + b, 0),

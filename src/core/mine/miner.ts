@@ -45,6 +45,10 @@ interface Cluster {
   lastUsed: number;
   alive: boolean;
   text: string;
+  /** What search needs to know of each slot (see SlotInfo), kept in step with `slots`. */
+  info: SlotInfo[];
+  /** Where it is in its bucket's list (the list is in insertion order: search breaks ties by it). */
+  index: number;
 }
 
 export interface MineResult {
@@ -173,7 +177,7 @@ export function generaliseToken(a: string, b: string): string {
 }
 
 /** Whether a token fits a slot: equal, or the slot's text around its one `<*>`. */
-function fitsSlot(slot: string, token: string): boolean {
+export function fitsSlot(slot: string, token: string): boolean {
   if (slot === token) return true;
   if (slot === WILDCARD || token === WILDCARD) return false;
   const at = slot.indexOf(WILDCARD);
@@ -197,7 +201,7 @@ function plainValue(v: string): string | undefined {
 }
 
 /** Whether both tokens are `key=value` (or `key:value`) with the same key: its constant part. */
-function sameKey(a: string, b: string): boolean {
+export function sameKey(a: string, b: string): boolean {
   const ka = KEY_VALUE.exec(a);
   if (!ka) return false;
   const kb = KEY_VALUE.exec(b);
@@ -231,10 +235,213 @@ export function conflicts(a: string, b: string): boolean {
   return !(UNITS.has(wa) && UNITS.has(wb));
 }
 
+/** wordOf, but a token that is all letters (the common case) is its own word, with no copy. */
+function wordOfFast(token: string): string | undefined {
+  const n = token.length;
+  for (let k = 0; k < n; k++) {
+    const c = token.charCodeAt(k);
+    const l = c | 32;
+    if (!((l >= 97 && l <= 122) || c === 45 || c === 95)) return wordOf(token);
+  }
+  return n === 0 ? undefined : token;
+}
+
+/**
+ * What search needs to know of a token to decide, without regexes or copies, what fitsSlot,
+ * conflicts and sameKey decide from the two strings: the same functions of each token, computed
+ * once (for a template's slot when the slot is set, for a line's token when first needed).
+ */
+function tokenInfo(token: string): SlotInfo {
+  return new SlotInfo(token, false);
+}
+
+/**
+ * A token's info (one class: search reads every info with one hidden class; object spreads made
+ * dictionary-mode objects, each property read a hash lookup).
+ */
+class SlotInfo {
+  /** wordOf(token). */
+  readonly word: string | undefined;
+  /** The word is a unit (`KB`, `ms`). */
+  readonly unit: boolean;
+  /** The key of `key=value` / `key:value` (KEY_VALUE), if the token is one. */
+  readonly key: string | undefined;
+  /** plainValue() of the value after the key. */
+  readonly keyPlain: string | undefined;
+  /** A slot with one `<*>` (and not only that): the text before and after it, for fitsSlot. */
+  readonly fitPrefix: string | undefined;
+  readonly fitSuffix: string;
+  /**
+   * The slot's word when a line's token with another word always conflicts with it: a plain word
+   * (no `<*>`, not `key=value`, not a unit). Search's index files templates by it.
+   */
+  readonly discriminating: string | undefined;
+
+  /** `asSlot`: the token is a template's slot (fitPrefix and discriminating are set). */
+  constructor(token: string, asSlot: boolean) {
+    const word = wordOfFast(token);
+    const kv = KEY_VALUE.exec(token);
+    this.word = word;
+    this.unit = word !== undefined && UNITS.has(word);
+    this.key = kv ? kv[1] : undefined;
+    this.keyPlain = kv ? plainValue(token.slice(kv[0].length)) : undefined;
+    let fitPrefix: string | undefined;
+    let fitSuffix = '';
+    let discriminating: string | undefined;
+    if (asSlot) {
+      const at = token.indexOf(WILDCARD);
+      if (token !== WILDCARD && at >= 0 && token.indexOf(WILDCARD, at + 1) < 0) {
+        fitPrefix = token.slice(0, at);
+        fitSuffix = token.slice(at + WILDCARD.length);
+      }
+      if (at < 0 && this.key === undefined && !this.unit) discriminating = word;
+    }
+    this.fitPrefix = fitPrefix;
+    this.fitSuffix = fitSuffix;
+    this.discriminating = discriminating;
+  }
+}
+
+const slotInfo = (slot: string): SlotInfo => new SlotInfo(slot, true);
+const WILDCARD_INFO = slotInfo(WILDCARD);
+
+/**
+ * Templates of one slot count, and an index of them by the plain word at each position: a template
+ * whose discriminating word at some position is not the line's word there conflicts with the line
+ * (conflicts() is true for two different plain words, neither a unit nor a key), so search compares
+ * the line only with templates that are, at every position where the line holds a word, either
+ * open there or filed under that word. The sets are bits over `list`.
+ */
+interface Bucket {
+  /** In insertion order (Cluster.index is the position here). */
+  list: Cluster[];
+  /** Per position: the templates whose slot there is a discriminating word, by that word. */
+  byWord: Filed[];
+  /** Per position: bit k is set when list[k]'s slot there is not discriminating (open). */
+  openBits: Uint32Array[];
+  /** Per position: how many templates have a discriminating word there. */
+  discriminating: number[];
+  /** Per position: the templates by their slot there (a line's token equal to it counts as same). */
+  exact: Filed[];
+  /**
+   * Per template (by index): its flexible slots, where a different token may still count as the
+   * same (a slot with one `<*>` in text, or `key=…`): a line can be as similar to a template as
+   * its equal slots and these allow, no more.
+   */
+  flexible: number[];
+}
+
+/**
+ * Templates filed by a text: one template as itself, several in an array (most texts file one,
+ * and an array per entry cost more memory than the rest of the index).
+ */
+type Filed = Map<string, Cluster | Cluster[]>;
+
+function fileUnder(m: Filed, key: string, c: Cluster): void {
+  const v = m.get(key);
+  if (v === undefined) m.set(key, c);
+  else if (Array.isArray(v)) v.push(c);
+  else m.set(key, [v, c]);
+}
+
+function unfileFrom(m: Filed, key: string, c: Cluster): void {
+  const v = m.get(key)!;
+  if (!Array.isArray(v)) {
+    m.delete(key);
+    return;
+  }
+  v.splice(v.indexOf(c), 1);
+  if (v.length === 1) m.set(key, v[0]!);
+}
+
+/** A template filed under the text (any: they share the slot, so its info too), if any. */
+const anyFiled = (v: Cluster | Cluster[] | undefined): Cluster | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** Buckets this small are scanned whole: choosing candidates would cost more than it saves. */
+const INDEX_MIN_TEMPLATES = 8;
+
+function newBucket(n: number): Bucket {
+  const byWord: Filed[] = [];
+  const openBits: Uint32Array[] = [];
+  const discriminating: number[] = [];
+  const exact: Filed[] = [];
+  for (let i = 0; i < n; i++) {
+    byWord.push(new Map());
+    openBits.push(new Uint32Array(4));
+    discriminating.push(0);
+    exact.push(new Map());
+  }
+  return { list: [], byWord, openBits, discriminating, exact, flexible: [] };
+}
+
+/** Sets or clears bit `k` of position `i`'s open set. */
+function setOpen(b: Bucket, i: number, k: number, open: boolean): void {
+  let bits = b.openBits[i]!;
+  if (k >>> 5 >= bits.length) {
+    const grown = new Uint32Array(Math.max(bits.length * 2, (k >>> 5) + 1));
+    grown.set(bits);
+    b.openBits[i] = bits = grown;
+  }
+  if (open) bits[k >>> 5]! |= 1 << (k & 31);
+  else bits[k >>> 5]! &= ~(1 << (k & 31));
+}
+
+/** Whether a slot is flexible (see Bucket.flexible): fitsSlot or sameKey may hold for another token. */
+const isFlexible = (info: SlotInfo): boolean => info.fitPrefix !== undefined || info.key !== undefined;
+
+/** Files slot `i` of `c` (by its info) in the bucket's index. */
+function fileSlot(b: Bucket, c: Cluster, i: number): void {
+  fileUnder(b.exact[i]!, c.slots[i]!, c);
+  if (isFlexible(c.info[i]!)) b.flexible[c.index]!++;
+  const w = c.info[i]!.discriminating;
+  if (w === undefined) {
+    setOpen(b, i, c.index, true);
+    return;
+  }
+  b.discriminating[i]!++;
+  fileUnder(b.byWord[i]!, w, c);
+}
+
+/** Takes slot `i` of `c` (as filed: its slot text and info then) out of the index. */
+function unfileSlot(b: Bucket, c: Cluster, i: number, slot: string, info: SlotInfo): void {
+  unfileFrom(b.exact[i]!, slot, c);
+  if (isFlexible(info)) b.flexible[c.index]!--;
+  const w = info.discriminating;
+  if (w === undefined) {
+    setOpen(b, i, c.index, false);
+    return;
+  }
+  b.discriminating[i]!--;
+  unfileFrom(b.byWord[i]!, w, c);
+}
+
+/** The info of a slot at position `i` of a bucket: shared with a template holding the same slot there. */
+function infoFor(b: Bucket, i: number, slot: string): SlotInfo {
+  return anyFiled(b.exact[i]!.get(slot))?.info[i] ?? (slot === WILDCARD ? WILDCARD_INFO : slotInfo(slot));
+}
+
+/** Appends a template to a bucket and files it at every position. */
+function addToBucket(b: Bucket, c: Cluster): void {
+  c.index = b.list.length;
+  b.list.push(c);
+  b.flexible.push(0);
+  for (let i = 0; i < c.info.length; i++) fileSlot(b, c, i);
+}
+
+/** Scratch bit sets for search (grown as needed, reused). */
+let accBits = new Uint32Array(64);
+let wordBits = new Uint32Array(64);
+/** Scratch: per template of a bucket, its slots equal to the line's. */
+let equalCounts = new Uint16Array(1024);
+
+function newCluster(id: string, slots: string[], runs: number[], count: number, lastUsed: number, text = render(slots, runs)): Cluster {
+  return { id, slots, runs, count, lastUsed, alive: true, text, info: [], index: 0 };
+}
+
 export class TemplateMiner {
   readonly config: MinerConfig;
   /** Templates by slot count. */
-  private readonly buckets = new Map<number, Cluster[]>();
+  private readonly buckets = new Map<number, Bucket>();
   private readonly byId = new Map<string, Cluster>();
   private shapeCache = new Map<string, Cluster>();
   private oldShapes = new Map<string, Cluster>();
@@ -325,7 +532,7 @@ export class TemplateMiner {
         || !Array.isArray(t.runs) || t.runs.length !== t.slots.length || !Number.isFinite(t.count)) {
         throw new SnapshotError(`malformed template in miner snapshot: ${JSON.stringify(t).slice(0, 120)}`);
       }
-      miner.insert({ id: t.id, slots: [...t.slots], runs: [...t.runs], count: t.count, lastUsed: Number(t.lastUsed) || 0, alive: true, text: render(t.slots, t.runs) });
+      miner.insert(newCluster(t.id, [...t.slots], [...t.runs], t.count, Number(t.lastUsed) || 0));
     }
     return miner;
   }
@@ -365,7 +572,8 @@ export class TemplateMiner {
     }
     const line = this.mask(text, from, to, true);
     this.lastMessage = message;
-    // a copy of the values: the caller owns the ones it gets
+    // a copy of the values: the caller owns the ones it gets (a new young object per line costs
+    // less than refilling fields of this long-lived miner: each such store pays a write barrier)
     this.lastMasked = { key: line.key, params: line.params.slice(), truncatedTokens: line.truncatedTokens, tokens: line.tokens };
     return line;
   }
@@ -408,16 +616,21 @@ export class TemplateMiner {
 
   /**
    * The most similar template with as many slots, if similar enough and compatible: no position
-   * may hold two different plain words.
+   * may hold two different plain words. Templates whose plain word at some position differs from
+   * the line's word there conflict, so only the others are compared (see Bucket); they are
+   * compared in the bucket's order, so the answer is the one a scan of the whole bucket gives.
    */
   private search(slots: readonly string[]): Cluster | undefined {
     const n = slots.length;
-    const list = this.buckets.get(n);
-    if (!list) return undefined;
+    const b = this.buckets.get(n);
+    if (!b) return undefined;
+    const line: (SlotInfo | undefined)[] = new Array<SlotInfo | undefined>(n);
+    const candidates = b.list.length < INDEX_MIN_TEMPLATES ? b.list : this.candidates(b, slots, line);
     let best: Cluster | undefined;
     let bestSim = -1;
     let bestExact = -1;
-    outer: for (const c of list) {
+    outer: for (const c of candidates) {
+      const info = c.info;
       let same = 0;
       let exact = 0;
       for (let i = 0; i < n; i++) {
@@ -426,9 +639,20 @@ export class TemplateMiner {
         if (t === s) {
           same++;
           if (t !== WILDCARD) exact++;
-        } else if (fitsSlot(t, s)) same++;
-        else if (conflicts(t, s)) continue outer;
-        else if (sameKey(t, s)) same++;
+          continue;
+        }
+        const ti = info[i]!;
+        // fitsSlot(t, s)
+        if (ti.fitPrefix !== undefined && s !== WILDCARD && s.length >= ti.fitPrefix.length + ti.fitSuffix.length && s.startsWith(ti.fitPrefix) && s.endsWith(ti.fitSuffix)) {
+          same++;
+          continue;
+        }
+        const si = (line[i] ??= tokenInfo(s));
+        // conflicts(t, s), then sameKey(t, s)
+        if (ti.key !== undefined && ti.key === si.key) {
+          if (ti.keyPlain !== undefined && si.keyPlain !== undefined && ti.keyPlain !== si.keyPlain) continue outer;
+          same++;
+        } else if (ti.word !== undefined && si.word !== undefined && ti.word !== si.word && !(ti.unit && si.unit)) continue outer;
       }
       const sim = n === 0 ? 1 : same / n;
       if (sim > bestSim || (sim === bestSim && exact > bestExact)) {
@@ -440,6 +664,53 @@ export class TemplateMiner {
     return best && bestSim >= this.config.similarityThreshold ? best : undefined;
   }
 
+  /**
+   * The templates of a bucket that conflict with the line at no position where the line holds a
+   * word (see Bucket) and whose equal and flexible slots could reach the similarity threshold (a
+   * template below it is never the answer, and never ties with one above it), in the bucket's order.
+   */
+  private candidates(b: Bucket, slots: readonly string[], line: (SlotInfo | undefined)[]): readonly Cluster[] {
+    const n = slots.length;
+    if (n === 0) return b.list;
+    const count = b.list.length;
+    const words = (count + 31) >>> 5;
+    if (accBits.length < words) accBits = new Uint32Array(words * 2);
+    if (wordBits.length < words) wordBits = new Uint32Array(words * 2);
+    accBits.fill(0xffffffff, 0, words);
+    for (let i = 0; i < n; i++) {
+      if (b.discriminating[i] === 0) continue;
+      const si = (line[i] ??= tokenInfo(slots[i]!));
+      if (si.word === undefined) continue;
+      wordBits.fill(0, 0, words);
+      const same = b.byWord[i]!.get(si.word);
+      if (Array.isArray(same)) for (const c of same) wordBits[c.index >>> 5]! |= 1 << (c.index & 31);
+      else if (same !== undefined) wordBits[same.index >>> 5]! |= 1 << (same.index & 31);
+      const open = b.openBits[i]!;
+      for (let k = 0; k < words; k++) accBits[k]! &= (k < open.length ? open[k]! : 0) | wordBits[k]!;
+    }
+    // the most a template's similarity can be: its slots equal to the line's, and its flexible ones
+    if (equalCounts.length < count) equalCounts = new Uint16Array(count * 2);
+    equalCounts.fill(0, 0, count);
+    for (let i = 0; i < n; i++) {
+      const same = b.exact[i]!.get(slots[i]!);
+      if (Array.isArray(same)) for (const c of same) equalCounts[c.index]!++;
+      else if (same !== undefined) equalCounts[same.index]!++;
+    }
+    const threshold = this.config.similarityThreshold;
+    const flexible = b.flexible;
+    const out: Cluster[] = [];
+    for (let k = 0; k < words; k++) {
+      let bits = accBits[k]! | 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const index = (k << 5) + 31 - Math.clz32(low);
+        if (index < count && (equalCounts[index]! + flexible[index]!) / n >= threshold) out.push(b.list[index]!);
+      }
+    }
+    return out;
+  }
+
   private generalise(c: Cluster, line: Slots): void {
     let changed = false;
     for (let i = 0; i < c.slots.length; i++) {
@@ -447,6 +718,7 @@ export class TemplateMiner {
       const s = line.slots[i]!;
       if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
         c.slots[i] = generaliseToken(t, s);
+        this.reindexSlot(c, i, t);
         // the template held one token here; a run of another length means the count varies
         c.runs[i] = line.runs[i] === 1 ? 1 : 0;
         changed = true;
@@ -463,28 +735,45 @@ export class TemplateMiner {
     const text = render(line.slots, line.runs);
     let id = templateIdFor(text);
     for (let k = 2; this.byId.has(id); k++) id = `${templateIdFor(text)}-${k}`;
-    const c: Cluster = { id, slots: [...line.slots], runs: [...line.runs], count: 0, lastUsed: this.tick, alive: true, text };
+    const c = newCluster(id, [...line.slots], [...line.runs], 0, this.tick, text);
     this.insert(c);
     return c;
   }
 
   private insert(c: Cluster): void {
     this.byId.set(c.id, c);
-    const list = this.buckets.get(c.slots.length);
-    if (list) list.push(c);
-    else this.buckets.set(c.slots.length, [c]);
+    let b = this.buckets.get(c.slots.length);
+    if (!b) this.buckets.set(c.slots.length, (b = newBucket(c.slots.length)));
+    const bucket = b;
+    c.info = c.slots.map((slot, i) => infoFor(bucket, i, slot));
+    addToBucket(b, c);
+  }
+
+  /** Slot `i` of `c` changed: its info, and where the index files it. */
+  private reindexSlot(c: Cluster, i: number, before: string): void {
+    const b = this.buckets.get(c.slots.length)!;
+    unfileSlot(b, c, i, before, c.info[i]!);
+    c.info[i] = infoFor(b, i, c.slots[i]!);
+    fileSlot(b, c, i);
   }
 
   /** Drops the least recently used tenth of the templates (one sort, amortised over many inserts). */
   private evict(): void {
     const all = [...this.byId.values()].sort((a, b) => a.lastUsed - b.lastUsed);
     const n = Math.max(1, Math.floor(this.config.maxTemplates / 10));
+    const touched = new Set<number>();
     for (const c of all.slice(0, n)) {
       c.alive = false;
       this.byId.delete(c.id);
-      const list = this.buckets.get(c.slots.length)!;
-      list.splice(list.indexOf(c), 1);
+      touched.add(c.slots.length);
       this.limits.template_evicted++;
+    }
+    // the buckets that lost templates keep the rest in order, and their index is built again
+    for (const len of touched) {
+      const old = this.buckets.get(len)!;
+      const b = newBucket(len);
+      for (const c of old.list) if (c.alive) addToBucket(b, c);
+      this.buckets.set(len, b);
     }
   }
 }

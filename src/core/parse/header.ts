@@ -8,7 +8,7 @@
  * is learned from its first lines and every later line is read with that exact shape.
  */
 import { levelFromLetter, levelFromWord, levelIn, type Level, type LogRecord } from './record.js';
-import { matchTimestamp, timestampMatcher, type TimestampMatch } from './timestamp.js';
+import { fastTimestampReader, matchTimestamp, timestampMatcher, type TimestampMatch } from './timestamp.js';
 
 export type FieldKind = 'src' | 'ts' | 'sep' | 'level' | 'num' | 'bracket' | 'host' | 'comp' | 'compColon' | 'field';
 
@@ -542,7 +542,19 @@ function fieldReader(field: HeaderField): FieldReader {
       };
     case 'ts': {
       const match = field.sub === undefined ? matchTimestamp : timestampMatcher(field.sub);
+      const kind = field.sub;
+      const quick = kind === undefined ? undefined : fastTimestampReader(kind);
       return (line, pos, f, defaultYear) => {
+        // the shape's hand-written reader, when it is sure, without a match object (the regex's
+        // first match: what bracketedTimestampAt returns for an unbracketed timestamp)
+        if (quick !== undefined && quick.read(line, pos, defaultYear)) {
+          const end = quick.end();
+          if (end < line.length && isDigit(line.charCodeAt(end))) return -1;
+          f.timestamp ??= quick.epochMs();
+          f.timestampText ??= line.slice(pos, end);
+          f.sawTimestamp = kind;
+          return end;
+        }
         const ts = bracketedTimestampAt(line, pos, defaultYear, match);
         if (!ts || (ts.end < line.length && isDigit(line.charCodeAt(ts.end)))) return -1;
         f.timestamp ??= ts.epochMs;

@@ -13,7 +13,7 @@ const MAX_ATTRIBUTES = 32;
 const MAX_ATTRIBUTE_CHARS = 256;
 
 /** Flattens nested objects to dotted keys (`{log:{level}}` → `log.level`), two levels deep. */
-function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}, depth = 0): Record<string, unknown> {
+export function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}, depth = 0): Record<string, unknown> {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 2) flatten(v as Record<string, unknown>, key, out, depth + 1);
@@ -82,10 +82,105 @@ export function recordFromFields(fields: Record<string, unknown>, defaultYear: n
   return rec;
 }
 
+/** The roles of recordFromFields, in the order it takes them. */
+const ROLE_KEYS = [MESSAGE_KEYS, LEVEL_KEYS, TIME_KEYS, COMPONENT_KEYS, HOST_KEYS, PID_KEYS, REQUEST_KEYS];
+const R_MESSAGE = 0;
+const R_LEVEL = 1;
+const R_TIME = 2;
+const R_COMPONENT = 3;
+const R_HOST = 4;
+const R_PID = 5;
+const R_REQUEST = 6;
+/** Each role key: its role, and its rank in the role's list (take() prefers the lower). */
+const ROLE_OF = new Map<string, { role: number; rank: number }>();
+ROLE_KEYS.forEach((keys, role) => keys.forEach((k, rank) => ROLE_OF.set(k, { role, rank })));
+
+/** Per role, the key recordFromFlat takes and its rank (reused from record to record). */
+const takenKey: (string | undefined)[] = ROLE_KEYS.map(() => undefined);
+const takenRank: number[] = ROLE_KEYS.map(() => Infinity);
+
+/**
+ * recordFromFields(fields) for an object with no nested object and no `__proto__` key (which is
+ * then what flatten() would return): the same record, read in one pass over the object's keys
+ * instead of looking up each of the ~50 keys the roles name.
+ */
+function recordFromFlat(fields: Record<string, unknown>, defaultYear: number, whole: string): LogRecord {
+  const keys = Object.keys(fields);
+  for (let r = 0; r < takenKey.length; r++) {
+    takenKey[r] = undefined;
+    takenRank[r] = Infinity;
+  }
+  // take(): per role, the first key of its list whose value is set
+  for (const k of keys) {
+    const role = ROLE_OF.get(k);
+    if (role === undefined || role.rank >= takenRank[role.role]!) continue;
+    const v = fields[k];
+    if (v === undefined || v === null || v === '') continue;
+    takenKey[role.role] = k;
+    takenRank[role.role] = role.rank;
+  }
+  const valueOf = (role: number): unknown => (takenKey[role] === undefined ? undefined : fields[takenKey[role]!]);
+  const message = valueOf(R_MESSAGE);
+  const levelValue = valueOf(R_LEVEL);
+  const timeValue = valueOf(R_TIME);
+  const component = valueOf(R_COMPONENT);
+  const host = valueOf(R_HOST);
+  const pid = valueOf(R_PID);
+  const requestId = valueOf(R_REQUEST);
+  const rec: LogRecord = { message: '' };
+  let levelUsed = levelValue !== undefined;
+  if (levelValue !== undefined) {
+    const level = typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue));
+    if (level) rec.level = level;
+    else levelUsed = false;
+  }
+  if (timeValue !== undefined) {
+    const ts = parseTimestampValue(timeValue, defaultYear);
+    if (ts !== undefined) {
+      rec.timestamp = ts;
+      rec.timestampText = asText(timeValue);
+    }
+  }
+  if (component !== undefined) rec.component = asText(component);
+  if (host !== undefined) rec.host = asText(host);
+  if (pid !== undefined) rec.pid = asText(pid);
+  if (requestId !== undefined) rec.requestId = asText(requestId);
+  const attributes: Record<string, string> = {};
+  let n = 0;
+  for (const k of keys) {
+    const v = fields[k];
+    if (v === undefined || n >= MAX_ATTRIBUTES) continue;
+    const role = ROLE_OF.get(k);
+    if (role !== undefined && takenKey[role.role] === k && (role.role !== R_LEVEL || levelUsed)) continue;
+    attributes[k] = asText(v).slice(0, MAX_ATTRIBUTE_CHARS);
+    n++;
+  }
+  if (n > 0) rec.attributes = attributes;
+  if (message !== undefined) rec.message = asText(message);
+  else {
+    // no message key: the remaining fields are the message, so the record still mines to a template
+    const rest = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(' ');
+    rec.message = rest || whole;
+  }
+  return rec;
+}
+
+/** Whether flatten(obj) would be a copy of obj: no nested object, no `__proto__` key. */
+function isFlat(obj: Record<string, unknown>): boolean {
+  for (const k in obj) {
+    if (k === '__proto__') return false;
+    const v = obj[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return false;
+  }
+  return true;
+}
+
 /** A JSON object line, or undefined when the line is not one. */
 export function parseJsonLine(line: string, defaultYear: number): LogRecord | undefined {
   const s = line.trimStart();
-  if (s.charCodeAt(0) !== 123 /* { */ || s.trimEnd().charCodeAt(s.trimEnd().length - 1) !== 125) return undefined;
+  if (s.charCodeAt(0) !== 123 /* { */) return undefined;
+  const t = s.trimEnd();
+  if (t.charCodeAt(t.length - 1) !== 125 /* } */) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(s);
@@ -93,7 +188,8 @@ export function parseJsonLine(line: string, defaultYear: number): LogRecord | un
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  return recordFromFields(flatten(value as Record<string, unknown>), defaultYear, line);
+  const obj = value as Record<string, unknown>;
+  return isFlat(obj) ? recordFromFlat(obj, defaultYear, line) : recordFromFields(flatten(obj), defaultYear, line);
 }
 
 const LOGFMT_PAIR = /([A-Za-z_@][\w.@-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)/y;

@@ -463,6 +463,28 @@ export function timestampMatcher(kind: string): (line: string, at: number, defau
   return (line, at, defaultYear) => (shape !== undefined && mayStartTimestamp(line.charCodeAt(at)) ? tryShape(shape, line, at, defaultYear) : undefined);
 }
 
+/**
+ * The hand-written reader of one shape, for a caller that reads that shape on every line and
+ * wants no match object: `read(line, at, defaultYear)` is true exactly when matchTimestamp(line,
+ * at, defaultYear, kind) would return the reader's match, which is then `line.slice(at, end())`
+ * ending at `end()` with `epochMs()`. False means: ask matchTimestamp (the regex decides).
+ */
+export interface FastTimestampReader {
+  read(line: string, at: number, defaultYear: number): boolean;
+  end(): number;
+  epochMs(): number | undefined;
+}
+
+export function fastTimestampReader(kind: string): FastTimestampReader | undefined {
+  const reader = SHAPE_BY_KIND.get(kind)?.fast;
+  if (reader === undefined) return undefined;
+  return {
+    read: (line, at, defaultYear) => mayStartTimestamp(line.charCodeAt(at)) && reader(line, at, defaultYear),
+    end: () => fast.end,
+    epochMs: () => fast.epochMs,
+  };
+}
+
 /** Parses a timestamp value found in a structured field (JSON/logfmt): ISO text, epoch s or ms. */
 export function parseTimestampValue(value: unknown, defaultYear: number): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {

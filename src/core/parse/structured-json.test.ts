@@ -1,0 +1,65 @@
+/**
+ * parseJsonLine reads a flat JSON object (no nested object, no `__proto__` key) in one pass over
+ * its keys instead of flattening it and looking up every key the roles name: the record must be
+ * the one recordFromFields(flatten(object)) builds, whatever the keys, values and their order.
+ */
+import { describe, expect, it } from 'vitest';
+import { flatten, parseJsonLine, recordFromFields } from './structured.js';
+
+/** A small seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const KEYS = [
+  'message', 'msg', 'log', 'text', 'body', 'event', 'level', 'severity', 'lvl', 'levelname', 'status', 'timestamp', 'time', 'ts', '@timestamp', 't',
+  'service', 'logger', 'component', 'name', 'app', 'caller', 'host', 'hostname', 'node', 'pid', 'request_id', 'traceId', 'user_id', 'took_ms', 'path',
+  'items', 'ok', '1', '20', 'x-request-id', 'a.b',
+];
+const VALUES: unknown[] = [
+  'info', 'WARN', 'error', 'nonsense', '', null, 0, 30, 50, 7, 'GET /x', '2026-11-20T08:00:00.037Z', 1718376961, '1718376961123', 'svc-1', true, false, [1, 'a'], [], 'x'.repeat(300),
+  'connection refused', 42.5,
+];
+
+function object(r: () => number): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const n = Math.floor(r() * 12);
+  for (let i = 0; i < n; i++) o[KEYS[Math.floor(r() * KEYS.length)]!] = VALUES[Math.floor(r() * VALUES.length)];
+  return o;
+}
+
+const reference = (line: string): unknown => recordFromFields(flatten(JSON.parse(line) as Record<string, unknown>), 2026, line);
+
+describe('parseJsonLine', () => {
+  it('builds the record recordFromFields builds from the flattened object', () => {
+    const r = rng(5);
+    for (let k = 0; k < 5000; k++) {
+      const line = JSON.stringify(object(r));
+      expect(parseJsonLine(line, 2026), line).toStrictEqual(reference(line));
+      // attributes in the same order
+      expect(JSON.stringify(parseJsonLine(line, 2026))).toBe(JSON.stringify(reference(line)));
+    }
+  });
+
+  it('keeps to the general path for nested objects, __proto__ keys and many attributes', () => {
+    const wide = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]));
+    for (const line of [
+      '{"msg":"x","log":{"level":"warn"},"a":1}',
+      '{"__proto__":{"message":"p"},"level":"info"}',
+      '{"__proto__":null,"msg":"m"}',
+      '{"__proto__":"s","msg":"m"}',
+      JSON.stringify({ msg: 'wide', ...wide }),
+      JSON.stringify(wide),
+      '{"level":"nonsense","severity":"nonsense","msg":"two level keys, one value"}',
+      '{"level":"","severity":"warn","msg":"first set key wins"}',
+    ]) {
+      expect(parseJsonLine(line, 2026), line).toStrictEqual(reference(line));
+    }
+  });
+});
