@@ -50,8 +50,8 @@ describe('parseServeConfig', () => {
 describe('the fleet configuration', () => {
   it('turns vigil serve into the fleet\'s API only with both DATABASE_URL and REDIS_URL', () => {
     expect(parseServeConfig({}).fleet).toBeUndefined();
-    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r:6379' }).fleet).toEqual({ redisUrl: 'redis://r:6379', prefix: 'vigil', shards: 16 });
-    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_STREAM_PREFIX: 'prod-eu', VIGIL_STREAM_SHARDS: '32' }).fleet).toEqual({ redisUrl: 'redis://r', prefix: 'prod-eu', shards: 32 });
+    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r:6379' }).fleet).toEqual({ redisUrl: 'redis://r:6379', prefix: 'vigil', shards: 16, maxPendingRecords: 5_000_000 });
+    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_STREAM_PREFIX: 'prod-eu', VIGIL_STREAM_SHARDS: '32', VIGIL_FLEET_MAX_PENDING_RECORDS: '1000' }).fleet).toEqual({ redisUrl: 'redis://r', prefix: 'prod-eu', shards: 32, maxPendingRecords: 1_000 });
     expect(() => parseServeConfig({ REDIS_URL: 'redis://r' })).toThrow(/REDIS_URL: the fleet needs DATABASE_URL too/);
     expect(() => parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'http://r' })).toThrow(/REDIS_URL: expected a redis:\/\//);
     expect(() => parseServeConfig({ VIGIL_STREAM_SHARDS: '0' })).toThrow(/VIGIL_STREAM_SHARDS/);

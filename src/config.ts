@@ -66,6 +66,9 @@ export const ServeEnvSchema = z.object({
   VIGIL_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, 600),
   // 200,000 records waiting in the in-process queue at most; more is back-pressure (503)
   VIGIL_QUEUE_MAX_RECORDS: int(1, 100_000_000, 200_000),
+  // fleet mode: 5,000,000 records published and not yet processed by the workers at most (about
+  // 1 GB of Redis memory for typical lines); more is back-pressure (503 VIGIL_INGEST_QUEUE_FULL)
+  VIGIL_FLEET_MAX_PENDING_RECORDS: int(1, 1_000_000_000, 5_000_000),
   // 250 ms: an ingest request waits at most about this long for its batch to be stored
   VIGIL_FLUSH_INTERVAL_MS: int(10, 60_000, 250),
   // on: the pipeline runs on a worker thread of its own, so HTTP and body parsing keep the main
@@ -88,6 +91,8 @@ export interface FleetConfig {
   redisUrl: string;
   prefix: string;
   shards: number;
+  /** serve only: back-pressure bound on records waiting in the streams (see VIGIL_FLEET_MAX_PENDING_RECORDS). */
+  maxPendingRecords?: number;
 }
 
 export interface ServeConfig {
@@ -154,7 +159,7 @@ export function parseServeConfig(env: Readonly<Record<string, string | undefined
     incidents: { windowMs: e.VIGIL_INCIDENT_WINDOW_MS },
     pipeline: { flushIntervalMs: e.VIGIL_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS, thread: e.VIGIL_PIPELINE_THREAD, threadMaxHeapMb: e.VIGIL_PIPELINE_THREAD_MAX_HEAP_MB },
     syslog: e.VIGIL_SYSLOG_PORT !== undefined && e.VIGIL_SYSLOG_API_KEY !== undefined ? { port: e.VIGIL_SYSLOG_PORT, apiKey: e.VIGIL_SYSLOG_API_KEY } : undefined,
-    fleet: e.REDIS_URL !== undefined ? { redisUrl: e.REDIS_URL, prefix: e.VIGIL_STREAM_PREFIX, shards: e.VIGIL_STREAM_SHARDS } : undefined,
+    fleet: e.REDIS_URL !== undefined ? { redisUrl: e.REDIS_URL, prefix: e.VIGIL_STREAM_PREFIX, shards: e.VIGIL_STREAM_SHARDS, maxPendingRecords: e.VIGIL_FLEET_MAX_PENDING_RECORDS } : undefined,
   };
 }
 

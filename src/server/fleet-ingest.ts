@@ -14,6 +14,9 @@
  *   the change is stored, so the reply shows it; without a running worker it answers 503
  *   VIGIL_STATUS_PENDING (the change is queued and still applies later).
  * - /healthz pings Redis; /metrics reads the queue's lag from the streams (every 5 s).
+ * - Back-pressure: past VIGIL_FLEET_MAX_PENDING_RECORDS records waiting for the workers (that
+ *   read, plus what this server published since), batches are refused with 503
+ *   VIGIL_INGEST_QUEUE_FULL, as the embedded queue does past VIGIL_QUEUE_MAX_RECORDS.
  * - The live incident feed relays what the workers publish (Redis pub/sub).
  */
 import { randomUUID } from 'node:crypto';
@@ -66,7 +69,7 @@ export async function openFleetIngest(store: VigilStore, fleet: FleetConfig, onF
   try {
     const names = new StreamNames(fleet.prefix, fleet.shards);
     await prepareStreams(redis, names);
-    const publisher = new RedisIngestPublisher(redis, names);
+    const publisher = new RedisIngestPublisher(redis, names, { maxPendingRecords: fleet.maxPendingRecords });
     publisher.startStats();
     const feed = await RedisIncidentFeed.connect({ url: fleet.redisUrl, keyPrefix: `${fleet.prefix}:`, relay: true, onError: onFeedError });
     return {

@@ -190,8 +190,21 @@ export class RedisIngestPublisher implements IngestQueue {
   constructor(
     private readonly redis: Redis,
     readonly names: StreamNames,
-    private readonly opts: { statsIntervalMs?: number; now?: () => number } = {},
+    private readonly opts: {
+      statsIntervalMs?: number;
+      now?: () => number;
+      /**
+       * Back-pressure: records published and not yet acknowledged by the workers (as of the last
+       * statistics read, plus what this process published since) past which batches are refused
+       * with VIGIL_INGEST_QUEUE_FULL, so a fleet whose workers stopped or fell behind answers 503
+       * rather than filling Redis's memory. Default: no bound.
+       */
+      maxPendingRecords?: number;
+    } = {},
   ) {}
+
+  /** Records this process published since the statistics were last read (they are not in them yet). */
+  private publishedSinceRead = 0;
 
   /** Starts refreshing the queue statistics in the background. */
   startStats(): void {
@@ -202,7 +215,15 @@ export class RedisIngestPublisher implements IngestQueue {
   }
 
   async publish(batch: IngestBatch): Promise<void> {
+    const max = this.opts.maxPendingRecords;
+    if (max !== undefined && !this.closed) {
+      const pending = this.cached.pendingRecords + this.publishedSinceRead;
+      if (pending + batch.records.length > max && pending > 0) {
+        throw new QueueError('VIGIL_INGEST_QUEUE_FULL', `${pending} records are waiting for the workers (at most ${max}); retry shortly, and check that \`vigil worker\`s are running and keeping up`);
+      }
+    }
     await this.append(batch.projectId, { kind: 'batch', batch }, batch.records.length);
+    this.publishedSinceRead += batch.records.length;
   }
 
   /** Sends a person's status change to the worker that owns the project. */
@@ -237,6 +258,8 @@ export class RedisIngestPublisher implements IngestQueue {
 
   private async readStats(): Promise<void> {
     const now = (this.opts.now ?? Date.now)();
+    // what is published from here on may or may not be in this read: counted again until the next
+    const publishedBefore = this.publishedSinceRead;
     try {
       const p = this.redis.pipeline();
       for (let s = 0; s < this.names.shards; s++) {
@@ -280,6 +303,7 @@ export class RedisIngestPublisher implements IngestQueue {
         unacknowledged,
         readAtMs: now,
       };
+      this.publishedSinceRead -= publishedBefore;
     } catch (err) {
       this.cached = { ...this.cached, error: (err as Error).message };
     }

@@ -118,6 +118,33 @@ describe.skipIf(problem !== undefined)('the Redis stream transport', () => {
     await expect(publisher.publish(batch(pid, ['x']))).rejects.toMatchObject({ code: 'VIGIL_SHUTTING_DOWN' });
   });
 
+  it('refuses batches with VIGIL_INGEST_QUEUE_FULL once the workers are that many records behind, and takes them again when they caught up', async () => {
+    const names = new StreamNames(prefix(), 2);
+    await prepareStreams(redis, names);
+    const publisher = new RedisIngestPublisher(redis, names, { maxPendingRecords: 2_500 });
+    const pid = randomUUID();
+    // no worker runs: the bound counts what this server published before the statistics know it
+    await publisher.publish(batch(pid, quiet(1_000, T0)));
+    await publisher.publish(batch(pid, quiet(1_000, T0)));
+    await expect(publisher.publish(batch(pid, quiet(1_000, T0)))).rejects.toMatchObject({ code: 'VIGIL_INGEST_QUEUE_FULL', message: expect.stringMatching(/2000 records are waiting for the workers \(at most 2500\)/) });
+    await publisher.publish(batch(pid, quiet(400, T0))); // a smaller batch still fits
+    // counted once: after a statistics read it is the streams' count, not that plus this server's
+    await publisher.refreshStats();
+    expect(publisher.stats().pendingRecords).toBe(2_400);
+    await expect(publisher.publish(batch(pid, quiet(200, T0)))).rejects.toMatchObject({ code: 'VIGIL_INGEST_QUEUE_FULL' });
+    // a worker catches up (acknowledging what it handled): batches are taken again
+    const sink = { handle: async (d: { ack(): void }) => d.ack(), handleCommand: async () => {}, checkpoint: async () => {}, forget: async () => {} };
+    const worker = new StreamWorker({ redis: await connect('bp'), blocking: await connect('bp-read'), names, sink, consumer: 'bp', leaseTtlMs: 1_000, claimIdleMs: 500 });
+    await worker.start();
+    await until('the worker to acknowledge everything', async () => {
+      await publisher.refreshStats();
+      return publisher.stats().pendingRecords === 0;
+    });
+    await publisher.publish(batch(pid, quiet(1_000, T0)));
+    await worker.stop();
+    publisher.close();
+  });
+
   it('balances shards across workers, and stops reading a shard at once when its lease is lost', async () => {
     const names = new StreamNames(prefix(), 4);
     await prepareStreams(redis, names);
