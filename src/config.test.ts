@@ -50,7 +50,7 @@ describe('parseServeConfig', () => {
 describe('the fleet configuration', () => {
   it('turns vigil serve into the fleet\'s API only with both DATABASE_URL and REDIS_URL', () => {
     expect(parseServeConfig({}).fleet).toBeUndefined();
-    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r:6379' }).fleet).toEqual({ redisUrl: 'redis://r:6379', prefix: 'vigil', shards: 16, maxPendingRecords: 5_000_000 });
+    expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r:6379' }).fleet).toEqual({ redisUrl: 'redis://r:6379', prefix: 'vigil', shards: 16, maxPendingRecords: 10_000_000 });
     expect(parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_STREAM_PREFIX: 'prod-eu', VIGIL_STREAM_SHARDS: '32', VIGIL_FLEET_MAX_PENDING_RECORDS: '1000' }).fleet).toEqual({ redisUrl: 'redis://r', prefix: 'prod-eu', shards: 32, maxPendingRecords: 1_000 });
     expect(() => parseServeConfig({ REDIS_URL: 'redis://r' })).toThrow(/REDIS_URL: the fleet needs DATABASE_URL too/);
     expect(() => parseServeConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'http://r' })).toThrow(/REDIS_URL: expected a redis:\/\//);
@@ -59,9 +59,11 @@ describe('the fleet configuration', () => {
 
   it('gives vigil worker its defaults and needs both URLs', () => {
     const c = parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r' });
-    expect(c).toMatchObject({ databaseUrl: 'postgres://db/v', fleet: { redisUrl: 'redis://r', prefix: 'vigil', shards: 16 }, claimIdleMs: 60_000, leaseTtlMs: 15_000, workerName: undefined });
+    expect(c).toMatchObject({ databaseUrl: 'postgres://db/v', fleet: { redisUrl: 'redis://r', prefix: 'vigil', shards: 16 }, claimIdleMs: 60_000, leaseTtlMs: 15_000, workerName: undefined, metrics: undefined });
     expect(c.pipeline).toEqual({ flushIntervalMs: 1_000, flushMaxRecords: 20_000, snapshotIntervalMs: 30_000 });
     expect(parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_CLAIM_IDLE_MS: '5000', VIGIL_LEASE_TTL_MS: '3000', VIGIL_WORKER_NAME: 'w-1' })).toMatchObject({ claimIdleMs: 5_000, leaseTtlMs: 3_000, workerName: 'w-1' });
+    expect(parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_WORKER_METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(() => parseWorkerConfig({ DATABASE_URL: 'postgres://db/v', REDIS_URL: 'redis://r', VIGIL_WORKER_METRICS_PORT: 'metrics' })).toThrow(/VIGIL_WORKER_METRICS_PORT/);
     let err: unknown;
     try {
       parseWorkerConfig({ REDIS_URL: '' });

@@ -66,9 +66,11 @@ export const ServeEnvSchema = z.object({
   VIGIL_RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, 600),
   // 200,000 records waiting in the in-process queue at most; more is back-pressure (503)
   VIGIL_QUEUE_MAX_RECORDS: int(1, 100_000_000, 200_000),
-  // fleet mode: 5,000,000 records published and not yet processed by the workers at most (about
-  // 1 GB of Redis memory for typical lines); more is back-pressure (503 VIGIL_INGEST_QUEUE_FULL)
-  VIGIL_FLEET_MAX_PENDING_RECORDS: int(1, 1_000_000_000, 5_000_000),
+  // fleet mode: 10,000,000 records published and not yet acknowledged by the workers at most (about
+  // 2 GB of Redis memory for typical lines); more is back-pressure (503 VIGIL_INGEST_QUEUE_FULL).
+  // Workers acknowledge at their checkpoints: keep it well above the fleet's lines/s times
+  // VIGIL_SNAPSHOT_INTERVAL_MS
+  VIGIL_FLEET_MAX_PENDING_RECORDS: int(1, 1_000_000_000, 10_000_000),
   // 250 ms: an ingest request waits at most about this long for its batch to be stored
   VIGIL_FLUSH_INTERVAL_MS: int(10, 60_000, 250),
   // on: the pipeline runs on a worker thread of its own, so HTTP and body parsing keep the main
@@ -175,6 +177,10 @@ export const WorkerEnvSchema = z.object({
   VIGIL_LEASE_TTL_MS: int(1_000, 600_000, 15_000),
   // 1 s: results reach the API about this long after the batch is read (ingestion does not wait for it)
   VIGIL_WORKER_FLUSH_INTERVAL_MS: int(10, 60_000, 1_000),
+  // off unless set: this worker serves Prometheus GET /metrics and GET /healthz on this port (0: any
+  // free port, printed at start), on HOST
+  VIGIL_WORKER_METRICS_PORT: z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(0).max(65_535)).optional(),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
   // this worker's consumer name in the group (default: host, pid and a random suffix)
   VIGIL_WORKER_NAME: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'expected 1–100 letters, digits or _.:-').optional(),
 });
@@ -186,6 +192,8 @@ export interface WorkerConfig {
   claimIdleMs: number;
   leaseTtlMs: number;
   workerName: string | undefined;
+  /** Where GET /metrics and /healthz are served; undefined: nowhere. */
+  metrics: { port: number; host: string } | undefined;
   incidents: { windowMs: number };
   pipeline: { flushIntervalMs: number; flushMaxRecords: number; snapshotIntervalMs: number };
 }
@@ -206,6 +214,7 @@ export function parseWorkerConfig(env: Readonly<Record<string, string | undefine
     claimIdleMs: e.VIGIL_CLAIM_IDLE_MS,
     leaseTtlMs: e.VIGIL_LEASE_TTL_MS,
     workerName: e.VIGIL_WORKER_NAME,
+    metrics: e.VIGIL_WORKER_METRICS_PORT !== undefined ? { port: e.VIGIL_WORKER_METRICS_PORT, host: e.HOST } : undefined,
     incidents: { windowMs: e.VIGIL_INCIDENT_WINDOW_MS },
     pipeline: { flushIntervalMs: e.VIGIL_WORKER_FLUSH_INTERVAL_MS, flushMaxRecords: e.VIGIL_FLUSH_MAX_RECORDS, snapshotIntervalMs: e.VIGIL_SNAPSHOT_INTERVAL_MS },
   };

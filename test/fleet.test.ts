@@ -287,7 +287,8 @@ describe.skipIf(problem !== undefined)('the fleet on PostgreSQL and Redis', () =
     const f = await newFleet();
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-fleet-serve-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const serve = vigil('serve', 'serve', { ...f.env, PORT: '0', HOST: '127.0.0.1', VIGIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn', JWT_SECRET: 'fleet-test-secret-'.padEnd(40, 'x') });
+    // back-pressure at 320 records waiting for the workers (the two batches below, then no more)
+    const serve = vigil('serve', 'serve', { ...f.env, PORT: '0', HOST: '127.0.0.1', VIGIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn', JWT_SECRET: 'fleet-test-secret-'.padEnd(40, 'x'), VIGIL_FLEET_MAX_PENDING_RECORDS: '320' });
     const url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;
     expect(serve.stderr).toContain(`ingesting into ${SHARDS} streams`);
     const call = async (method: string, path: string, opts: { key?: string; json?: unknown; text?: string } = {}): Promise<{ status: number; body: any }> => {
@@ -304,18 +305,33 @@ describe.skipIf(problem !== undefined)('the fleet on PostgreSQL and Redis', () =
     const key = reg.body.apiKey as string;
     // no worker yet: the batches wait in the stream, and the answer means Redis has them
     for (const chunk of [normalLines(300).join('\n'), errorBurst(20).join('\n')]) expect((await call('POST', '/api/ingest?source=app', { key, text: chunk })).status).toBe(200);
+    const refused = await call('POST', '/api/ingest?source=app', { key, text: 'one line too many' });
+    expect(refused).toMatchObject({ status: 503, body: { error: { code: 'VIGIL_INGEST_QUEUE_FULL' } } });
     await until('the lag to show', async () => /vigil_queue_lag_records \d+/.test((await call('GET', '/metrics')).body) && (await call('GET', '/healthz')).body.pipeline?.stream?.undelivered === 2, 10_000);
     const health = await call('GET', '/healthz');
     expect(health.status).toBe(200);
     expect(health.body.pipeline).toMatchObject({ ok: true, mode: 'fleet', redis: { ok: true } });
 
-    const worker = vigil('fleet-worker', 'worker', { ...f.env, VIGIL_WORKER_NAME: 'fw' });
+    const worker = vigil('fleet-worker', 'worker', { ...f.env, VIGIL_WORKER_NAME: 'fw', VIGIL_WORKER_METRICS_PORT: '0', HOST: '127.0.0.1' });
+    const workerUrl = (await worker.waitFor(/worker metrics on (http:\/\/\S+)\/metrics/))[1]!;
     let incident: any;
     await until('the incident', async () => {
       incident = (await call('GET', '/api/incidents', { key })).body.incidents?.[0];
       return incident !== undefined;
     }, 20_000);
     expect(incident).toMatchObject({ source: 'app', status: 'open', title: 'connection refused to <*> after <*> retries' });
+    // the worker's own endpoint: what it processed, the shards it holds, its health
+    const workerMetrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    expect(workerMetrics).toMatch(/^vigil_processed_records_total 320$/m);
+    expect(workerMetrics).toMatch(/^vigil_worker_shards 4$/m);
+    expect(workerMetrics).toMatch(/^vigil_worker_entries_total\{outcome="processed"\} 2$/m);
+    expect(workerMetrics).toMatch(/^vigil_incident_events_total\{kind="created"\} [1-9]/m);
+    const workerHealth = await fetch(`${workerUrl}/healthz`);
+    expect(workerHealth.status).toBe(200);
+    expect(await workerHealth.json()).toMatchObject({ ok: true, worker: 'fw', shards: [0, 1, 2, 3] });
+    expect((await fetch(`${workerUrl}/other`)).status).toBe(404);
+    // the workers caught up (acknowledged at their checkpoint): the fleet takes batches again
+    await until('ingestion to be accepted again', async () => (await call('GET', '/healthz')).body.pipeline?.stream?.pendingRecords === 0, 20_000);
 
     const closed = await call('POST', `/api/incidents/${incident.id}/close`, { key });
     expect(closed.status).toBe(200);

@@ -4,7 +4,8 @@
  * stores the results in PostgreSQL; run as many as the load needs. Configured by environment
  * variables (src/config.ts), parsed once here. SIGINT/SIGTERM stop it gracefully: the entry in hand
  * is finished, everything is stored with a checkpoint and acknowledged, the leases are released.
- * It serves nothing over HTTP: `vigil serve`'s /healthz and /metrics show the queue's lag.
+ * With VIGIL_WORKER_METRICS_PORT set it serves its own GET /metrics and /healthz
+ * (src/server/worker-endpoint.ts); `vigil serve`'s show the queue's lag too.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -13,10 +14,12 @@ import { ConfigError, parseWorkerConfig, WorkerEnvSchema, type WorkerConfig } fr
 import { openStore } from '../adapters/store/open.js';
 import { describeUrl } from '../adapters/store/postgres.js';
 import type { VigilStore } from '../adapters/store/vigil-store.js';
-import { connectRedis, describeRedisUrl, prepareStreams, StreamNames } from '../adapters/stream/redis-streams.js';
+import { connectRedis, describeRedisUrl, prepareStreams, RedisIngestPublisher, StreamNames } from '../adapters/stream/redis-streams.js';
 import { StreamWorker, type StreamWorkerLog } from '../adapters/stream/stream-worker.js';
 import { mergeObservers, PipelineFeedPublisher } from '../server/incident-feed.js';
 import { RedisIncidentFeed } from '../server/redis-incident-feed.js';
+import { VigilMetrics } from '../server/metrics.js';
+import { serveWorkerEndpoint } from '../server/worker-endpoint.js';
 import { Pipeline } from '../worker/pipeline.js';
 import { reportError, VigilError } from './errors.js';
 
@@ -92,6 +95,13 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     const feedPublisher = new PipelineFeedPublisher(feed, { onError: (err) => log.warn({ err: (err as Error).message }, 'incident feed') });
     closers.push(() => feedPublisher.close());
 
+    // the fleet's lag as the streams show it (read only: this process publishes nothing)
+    const lag = new RedisIngestPublisher(redis, names);
+    const metrics = config.metrics ? new VigilMetrics({ queue: () => lag.stats(), incidentsByStatus: () => store!.incidentCountsByStatus() }) : undefined;
+    if (metrics) {
+      lag.startStats();
+      closers.push(() => lag.close());
+    }
     const pipeline = new Pipeline({
       store,
       now: Date.now,
@@ -101,7 +111,7 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
       flushMaxRecords: config.pipeline.flushMaxRecords,
       snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
       ackOn: 'checkpoint',
-      observer: mergeObservers(feedPublisher.observer(), {
+      observer: mergeObservers(feedPublisher.observer(), metrics?.pipelineObserver() ?? {}, {
         checkpointed: (projects, seconds) => {
           if (seconds > 1) log.warn({ projects, seconds }, 'slow checkpoint');
           else log.debug?.({ projects, seconds }, 'checkpoint stored');
@@ -115,6 +125,16 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     pipeline.run();
     await worker.start();
     process.stderr.write(`vigil: worker ${consumer} consuming ${names.shards} shards of "${names.prefix}" at ${describeRedisUrl(config.fleet.redisUrl)} into ${store.db.location}\n`);
+    if (config.metrics && metrics) {
+      const endpoint = await serveWorkerEndpoint({
+        ...config.metrics,
+        metrics,
+        worker: () => worker.stats(),
+        health: () => ({ ok: pipeline.healthy, worker: consumer, ...worker.stats(), pipeline: pipeline.stats() }),
+      });
+      closers.push(() => endpoint.close());
+      process.stderr.write(`vigil: worker metrics on ${endpoint.url}/metrics\n`);
+    }
 
     const s = store;
     let stopping = false;
