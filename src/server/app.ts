@@ -25,7 +25,9 @@ import { SimulatorHost } from './simulators.js';
 
 /** What the API asks of the pipeline: status changes go through it so they are never overwritten. */
 export interface IncidentCommands {
-  setIncidentStatus(projectId: string, id: string, status: IncidentStatus): Promise<Incident | undefined>;
+  setIncidentStatus(projectId: string, id: string, status: IncidentStatus, by?: 'session' | 'api_key'): Promise<Incident | undefined>;
+  /** The change's `status` event reaches the live feed from where it is applied (fleet: the worker), not from the route. */
+  readonly announcesStatus?: boolean;
 }
 
 export interface HealthReport {

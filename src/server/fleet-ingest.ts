@@ -12,7 +12,9 @@
  *   writer per incident, the change survives a worker's crash like any entry, and a replay after a
  *   takeover applies it at the same point. The request waits (polling `processed_batches`) until
  *   the change is stored, so the reply shows it; without a running worker it answers 503
- *   VIGIL_STATUS_PENDING (the change is queued and still applies later).
+ *   VIGIL_STATUS_PENDING (the change is queued and still applies later). The change's
+ *   `status` event reaches the live feed from the worker, once it is stored, whether or not the
+ *   request was still waiting.
  * - /healthz pings Redis; /metrics reads the queue's lag from the streams (every 5 s).
  * - Back-pressure: past VIGIL_FLEET_MAX_PENDING_RECORDS records waiting for the workers (that
  *   read, plus what this server published since), batches are refused with 503
@@ -33,16 +35,19 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Status changes through the stream (see above). */
 export class StreamedIncidentCommands implements IncidentCommands {
+  /** The worker that applies a change publishes its `status` event, even after this request gave up waiting. */
+  readonly announcesStatus = true;
+
   constructor(
     private readonly store: VigilStore,
     private readonly publisher: RedisIngestPublisher,
     private readonly opts: { timeoutMs?: number; pollMs?: number; newId?: () => string } = {},
   ) {}
 
-  async setIncidentStatus(projectId: string, id: string, status: IncidentStatus): Promise<Incident | undefined> {
+  async setIncidentStatus(projectId: string, id: string, status: IncidentStatus, by?: 'session' | 'api_key'): Promise<Incident | undefined> {
     const incident = await this.store.getIncident(projectId, id);
     if (!incident) return undefined;
-    const command = { id: `status:${(this.opts.newId ?? randomUUID)()}`, projectId, source: incident.source, incidentId: id, status };
+    const command = { id: `status:${(this.opts.newId ?? randomUUID)()}`, projectId, source: incident.source, incidentId: id, status, ...(by ? { by } : {}), atMs: Date.now() };
     await this.publisher.publishCommand(command);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     const deadline = Date.now() + timeoutMs;

@@ -355,6 +355,8 @@ export class PipelineFeedPublisher {
     return {
       incidentEvent: (e) => this.hold(e),
       incidentsStored: (changes) => this.stored(changes),
+      // fleet mode: a person's change, applied by the worker (the server may have stopped waiting)
+      statusApplied: (incident, c) => this.publish(incident.projectId, { kind: 'status', at: iso(c.atMs ?? this.now()), ...(c.by ? { by: c.by } : {}), incident: incidentSummary(incident) }),
     };
   }
 

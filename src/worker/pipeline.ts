@@ -43,7 +43,7 @@ import type { Incident, IncidentEvent, IncidentStatus } from '../core/incidents/
 import { IncidentTracker, type IncidentChange } from '../core/incidents/tracker.js';
 import { TemplateMiner, type MinerSnapshot } from '../core/mine/miner.js';
 import { FlushConflictError, type CheckpointWrite, type FlushWrites, type MinerStateWrite, type TemplateDelta, type VigilStore, type VolumeDelta } from '../adapters/store/vigil-store.js';
-import { comparePositions, type CommandDelivery, type Delivery, type IngestBatch, type IngestQueue } from './queue.js';
+import { comparePositions, type CommandDelivery, type Delivery, type IngestBatch, type IngestQueue, type StatusCommand } from './queue.js';
 import { SourceReader, type ReaderState } from './source-reader.js';
 
 export interface PipelineLog {
@@ -65,6 +65,8 @@ export interface PipelineObserver {
   checkpointed?(projects: number, snapshotSeconds: number): void;
   /** A batch stored after the last checkpoint came again (a takeover) and was replayed into the state only. */
   replayed?(batch: IngestBatch): void;
+  /** A person's status change that came through the stream (fleet mode) is stored: the incident as stored. */
+  statusApplied?(incident: Incident, command: StatusCommand): void;
 }
 
 /** What the pipeline asks of the store (the pipeline thread reaches the main thread's store for these). */
@@ -134,7 +136,8 @@ interface Processed {
 }
 
 class Pending {
-  batches: { projectId: string; batchId: string; records: number; entryId: string | undefined }[] = [];
+  /** What the flush records as processed; `command`: a status change it stores (announced once stored). */
+  batches: { projectId: string; batchId: string; records: number; entryId: string | undefined; command?: StatusCommand }[] = [];
   templates = new Map<string, TemplateDelta>();
   volume = new Map<string, VolumeDelta>();
   records = 0;
@@ -386,8 +389,8 @@ export class Pipeline {
       d.ack();
       return;
     }
-    this.tracker.setStatus(c.projectId, c.incidentId, c.status);
-    this.pending.batches.push({ projectId: c.projectId, batchId: c.id, records: 0, entryId: d.position });
+    const applied = this.tracker.setStatus(c.projectId, c.incidentId, c.status);
+    this.pending.batches.push({ projectId: c.projectId, batchId: c.id, records: 0, entryId: d.position, ...(applied ? { command: c } : {}) });
     const item: Processed = { key, projectId: c.projectId, settles: [settleOf(d)] };
     this.inflight.set(key, item);
     this.processed.push(item);
@@ -692,6 +695,13 @@ export class Pipeline {
     this.lastFlushOkMs = this.opts.now();
     this.opts.observer?.flushed?.((performance.now() - started) / 1000, writes.batches.length);
     if (incidents.length > 0) this.opts.observer?.incidentsStored?.(incidents);
+    const applied = this.opts.observer?.statusApplied;
+    if (applied) {
+      for (const b of pending.batches) {
+        const incident = b.command && this.tracker.get(b.projectId, b.command.incidentId);
+        if (incident) applied(incident, b.command!);
+      }
+    }
     for (const b of pending.batches) this.remember(`${b.projectId}\u0000${b.batchId}`, b.entryId);
     let ack: Processed[];
     if (this.ackOn === 'flush' || cp) {

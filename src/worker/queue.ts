@@ -55,6 +55,9 @@ export interface StatusCommand {
   source: string;
   incidentId: string;
   status: IncidentStatus;
+  /** Who asked, and when (epoch ms): the live feed's `status` event says so once it is applied. */
+  by?: 'session' | 'api_key';
+  atMs?: number;
 }
 
 export interface CommandDelivery {

@@ -88,11 +88,14 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: { tags: ['incidents'], summary, security: security.apiKeyOrSession, params: idParams, response: { 200: incidentSchema, ...errorResponses } },
     }, async (req) => {
       const { projectId, via } = callerOf(req);
-      const incident = await ctx.incidents.setIncidentStatus(projectId, req.params.id, status);
+      const by = via === 'jwt' ? 'session' : 'api_key';
+      const incident = await ctx.incidents.setIncidentStatus(projectId, req.params.id, status, by);
       if (!incident) throw notFound('incident');
       // live views hear of it; the change is stored either way, so a feed failure is only logged
-      ctx.feed.publish(projectId, { kind: 'status', at: new Date(ctx.now()).toISOString(), by: via === 'jwt' ? 'session' : 'api_key', incident: incidentSummary(incident) })
-        .catch((err: unknown) => req.log.warn({ err }, 'could not publish a status change to the incident feed'));
+      if (!ctx.incidents.announcesStatus) {
+        ctx.feed.publish(projectId, { kind: 'status', at: new Date(ctx.now()).toISOString(), by, incident: incidentSummary(incident) })
+          .catch((err: unknown) => req.log.warn({ err }, 'could not publish a status change to the incident feed'));
+      }
       return incidentJson(incident);
     });
   }
