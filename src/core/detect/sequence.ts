@@ -26,6 +26,7 @@
  */
 import type { DetectInput, Detector, Finding } from './detector.js';
 import { evictLeastRecent, fmt, round } from './frequency.js';
+import { InsertionOrder } from './insertion-order.js';
 
 export interface SequenceOptions {
   /** 2 (bigrams only) or 3 (bigrams and trigrams). */
@@ -108,6 +109,9 @@ interface SequenceSource {
   idNames: string[];
   idTemplates: string[];
   sessions: Map<string, Session>;
+  /** The sessions map's order, for evicting its oldest entry cheaply. */
+  sessionOrder: InsertionOrder<string>;
+  sessionStamp: (key: string) => number | undefined;
   stamp: number;
   bigrams: Map<number, number>;
   trigrams: Map<number, number>;
@@ -150,12 +154,15 @@ export class SequenceDetector implements Detector {
     if (session === undefined) {
       session = { p1: START, p2: START, stamp: s.stamp++ };
       s.sessions.set(key, session);
-      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(s.sessions.keys().next().value!);
+      s.sessionOrder.push(key, session.stamp);
+      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(s.sessionOrder.shift(s.sessionStamp)!);
     } else if (s.stamp - session.stamp > o.maxSessionsPerSource / 2) {
       // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
       s.sessions.delete(key);
       session.stamp = s.stamp++;
       s.sessions.set(key, session);
+      s.sessionOrder.push(key, session.stamp);
+      s.sessionOrder.prune(s.sessions.size, s.sessionStamp);
     }
     const { p1, p2 } = session;
     const firstInSession = p1 === START;
@@ -286,6 +293,7 @@ export class SequenceDetector implements Detector {
     s.idNames = [];
     s.idTemplates = [];
     s.sessions.clear();
+    s.sessionOrder.clear();
     s.bigrams.clear();
     s.trigrams.clear();
     s.ctx1 = [];
@@ -299,8 +307,9 @@ export class SequenceDetector implements Detector {
     let s = this.sources.get(source);
     if (s !== undefined) return s;
     if (this.sources.size >= this.opts.maxSources) evictLeastRecent(this.sources);
+    const sessions = new Map<string, Session>();
     s = {
-      ids: new Map(), idNames: [], idTemplates: [], sessions: new Map(), stamp: 0,
+      ids: new Map(), idNames: [], idTemplates: [], sessions, sessionOrder: new InsertionOrder<string>(), sessionStamp: (k) => sessions.get(k)?.stamp, stamp: 0,
       bigrams: new Map(), trigrams: new Map(), ctx1: [], ctx2: new Map(),
       keyed: 0, firstMs: timeMs, warm: false, lastTouch: 0, resets: 0,
     };
