@@ -11,7 +11,7 @@
  * failingRequests() returns the failing requests for reports, newest last. Everything is bounded:
  * requests followed (approximate LRU), services and trail lines per request, failing requests kept.
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
 import { InsertionOrder } from './insertion-order.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
@@ -84,7 +84,8 @@ export interface FailingRequest {
 
 /** Fields per trail line in RequestState.trail (flat: no object per line). */
 const TRAIL_STRIDE = 7;
-const NO_SERVICES: string[] = [];
+/** The failing services of a request that has not failed: shared, never written (registered as a constant for detector snapshots). */
+export const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[];
 
 interface RequestState {
   id: string;
@@ -107,7 +108,6 @@ export class CorrelationDetector implements Detector {
   private readonly requests = new Map<string, RequestState>();
   /** The requests map's order, for evicting its oldest entry cheaply. */
   private readonly order = new InsertionOrder<string>();
-  private readonly stampOf = (id: string): number | undefined => this.requests.get(id)?.stamp;
   private readonly failing = new Map<string, RequestState>();
   private stamp = 0;
   private evicted = 0;
@@ -119,7 +119,7 @@ export class CorrelationDetector implements Detector {
 
   observe(input: DetectInput): Finding[] {
     const id = input.record.requestId ?? input.sessionKey;
-    if (id === undefined) return [];
+    if (id === undefined) return NO_FINDINGS;
     const o = this.opts;
     const r = this.requestOf(id, input.timeMs);
     const service = input.record.component ?? input.record.host ?? input.source;
@@ -130,7 +130,7 @@ export class CorrelationDetector implements Detector {
     const score = Math.max(this.severity.phrasesOf(input).score, levelScore(input.record.level));
     const failed = score >= o.errorMinScore;
     if (r.trail.length < o.maxTrailPerRequest * TRAIL_STRIDE) r.trail.push(input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed);
-    if (!failed) return [];
+    if (!failed) return NO_FINDINGS;
 
     const first = r.firstError === undefined;
     if (first) {
@@ -142,7 +142,7 @@ export class CorrelationDetector implements Detector {
     }
     if (r.failingServices === NO_SERVICES) r.failingServices = [];
     if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices.push(service);
-    if (r.services.length < o.minServicesForFinding) return [];
+    if (r.services.length < o.minServicesForFinding) return NO_FINDINGS;
 
     const firstError = r.firstError!;
     const path = r.services.map((s) => `"${s}"`).join(' → ');
@@ -213,7 +213,7 @@ export class CorrelationDetector implements Detector {
       this.requests.set(id, r);
       this.order.push(id, r.stamp);
       if (this.requests.size > this.opts.maxRequests) {
-        this.requests.delete(this.order.shift(this.stampOf)!);
+        this.requests.delete(this.order.shift(this.requests)!);
         this.evicted++;
       }
     } else if (this.stamp - r.stamp > this.opts.maxRequests / 2) {
@@ -222,7 +222,7 @@ export class CorrelationDetector implements Detector {
       r.stamp = this.stamp++;
       this.requests.set(id, r);
       this.order.push(id, r.stamp);
-      this.order.prune(this.requests.size, this.stampOf);
+      this.order.prune(this.requests);
     }
     return r;
   }

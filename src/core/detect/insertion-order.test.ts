@@ -9,7 +9,6 @@ describe('InsertionOrder', () => {
     const plain = new Map<string, number>();
     const tracked = new Map<string, { stamp: number }>();
     const order = new InsertionOrder<string>();
-    const stampOf = (k: string): number | undefined => tracked.get(k)?.stamp;
     let stamp = 0;
     for (let step = 0; step < 20_000; step++) {
       const key = `k${rng.int(200)}`;
@@ -20,7 +19,7 @@ describe('InsertionOrder', () => {
         if (plain.size > cap) {
           const expected = plain.keys().next().value!;
           plain.delete(expected);
-          const got = order.shift(stampOf)!;
+          const got = order.shift(tracked)!;
           tracked.delete(got);
           expect(got).toBe(expected);
         }
@@ -30,7 +29,7 @@ describe('InsertionOrder', () => {
         plain.set(key, step);
         tracked.get(key)!.stamp = stamp;
         order.push(key, stamp++);
-        order.prune(tracked.size, stampOf);
+        order.prune(tracked);
       }
       expect([...tracked.keys()].sort()).toEqual([...plain.keys()].sort());
     }

@@ -10,7 +10,11 @@
  * Here every insertion (a new key, or a key moved to the end by delete + set) is queued with a stamp
  * the caller also keeps in the entry; the oldest live key is the first queued one whose stamp is
  * still its entry's. That is exactly the Map's first key, so the eviction order is unchanged.
+ * Plain fields only (no callbacks), so detector snapshots can hold it (detector-state.ts).
  */
+
+/** The map an InsertionOrder follows: each entry carries the stamp it was last set with. */
+export type Stamped<K> = ReadonlyMap<K, { stamp: number }>;
 export class InsertionOrder<K> {
   private keys: K[] = [];
   private stamps: number[] = [];
@@ -23,14 +27,13 @@ export class InsertionOrder<K> {
   }
 
   /**
-   * Removes and returns the oldest key still live: `stampOf(key)` is the stamp its entry holds now
-   * (undefined when the key is gone).
+   * Removes and returns the oldest key still live in `map` (the key map.keys().next() would give).
    */
-  shift(stampOf: (key: K) => number | undefined): K | undefined {
+  shift(map: Stamped<K>): K | undefined {
     while (this.head < this.keys.length) {
       const i = this.head++;
       const key = this.keys[i]!;
-      if (stampOf(key) === this.stamps[i]) {
+      if (map.get(key)?.stamp === this.stamps[i]) {
         this.compact();
         return key;
       }
@@ -45,12 +48,12 @@ export class InsertionOrder<K> {
   }
 
   /** Drops stale entries (moved keys' old places) when they outnumber the live ones. */
-  prune(live: number, stampOf: (key: K) => number | undefined): void {
-    if (this.length <= 2 * live + 1024) return;
+  prune(map: Stamped<K>): void {
+    if (this.length <= 2 * map.size + 1024) return;
     const keys: K[] = [];
     const stamps: number[] = [];
     for (let i = this.head; i < this.keys.length; i++) {
-      if (stampOf(this.keys[i]!) === this.stamps[i]) {
+      if (map.get(this.keys[i]!)?.stamp === this.stamps[i]) {
         keys.push(this.keys[i]!);
         stamps.push(this.stamps[i]!);
       }

@@ -24,7 +24,7 @@
  * least evidence; pair contexts go with their last trigram), templates per source (when full, the
  * source's model starts over and warms up again).
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { evictLeastRecent, fmt, round } from './frequency.js';
 import { InsertionOrder } from './insertion-order.js';
 
@@ -111,7 +111,6 @@ interface SequenceSource {
   sessions: Map<string, Session>;
   /** The sessions map's order, for evicting its oldest entry cheaply. */
   sessionOrder: InsertionOrder<string>;
-  sessionStamp: (key: string) => number | undefined;
   stamp: number;
   bigrams: Map<number, number>;
   trigrams: Map<number, number>;
@@ -140,7 +139,7 @@ export class SequenceDetector implements Detector {
 
   observe(input: DetectInput): Finding[] {
     const key = input.sessionKey ?? input.record.requestId;
-    if (key === undefined) return [];
+    if (key === undefined) return NO_FINDINGS;
     const o = this.opts;
     const s = this.stateOf(input.source, input.timeMs);
     s.lastTouch = ++this.touch;
@@ -155,14 +154,14 @@ export class SequenceDetector implements Detector {
       session = { p1: START, p2: START, stamp: s.stamp++ };
       s.sessions.set(key, session);
       s.sessionOrder.push(key, session.stamp);
-      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(s.sessionOrder.shift(s.sessionStamp)!);
+      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(s.sessionOrder.shift(s.sessions)!);
     } else if (s.stamp - session.stamp > o.maxSessionsPerSource / 2) {
       // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
       s.sessions.delete(key);
       session.stamp = s.stamp++;
       s.sessions.set(key, session);
       s.sessionOrder.push(key, session.stamp);
-      s.sessionOrder.prune(s.sessions.size, s.sessionStamp);
+      s.sessionOrder.prune(s.sessions);
     }
     const { p1, p2 } = session;
     const firstInSession = p1 === START;
@@ -307,9 +306,8 @@ export class SequenceDetector implements Detector {
     let s = this.sources.get(source);
     if (s !== undefined) return s;
     if (this.sources.size >= this.opts.maxSources) evictLeastRecent(this.sources);
-    const sessions = new Map<string, Session>();
     s = {
-      ids: new Map(), idNames: [], idTemplates: [], sessions, sessionOrder: new InsertionOrder<string>(), sessionStamp: (k) => sessions.get(k)?.stamp, stamp: 0,
+      ids: new Map(), idNames: [], idTemplates: [], sessions: new Map(), sessionOrder: new InsertionOrder<string>(), stamp: 0,
       bigrams: new Map(), trigrams: new Map(), ctx1: [], ctx2: new Map(),
       keyed: 0, firstMs: timeMs, warm: false, lastTouch: 0, resets: 0,
     };
