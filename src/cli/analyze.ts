@@ -16,6 +16,7 @@ import type { AnalysisReport, AnomalyRow } from '../core/analyze/report-types.js
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineBatches } from '../adapters/line-source.js';
 import { renderAlertsText } from '../adapters/report/alerts.js';
+import { renderChartsSync } from '../adapters/report/charts.js';
 import { anomalyCsvHeader, anomalyCsvRow } from '../adapters/report/csv.js';
 import { renderHtml } from '../adapters/report/html.js';
 import { renderDashboardPng } from '../adapters/report/png.js';
@@ -173,10 +174,14 @@ class JudgeRun {
 
   async finish(front: FrontStats): Promise<string> {
     const seconds = Number(process.hrtime.bigint() - this.setup.started) / 1e9;
+    const t0 = performance.now();
     const report = this.judge.finish(front, seconds, process.resourceUsage().maxRSS / 1024);
     report.summary.generatedAt = new Date().toISOString();
+    const t1 = performance.now();
     await this.writers.close();
+    const t2 = performance.now();
     writeReports(this.setup.output, report);
+    if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`judge: finish ${(t1 - t0).toFixed(0)} ms, anomalies closed ${(t2 - t1).toFixed(0)} ms, reports ${(performance.now() - t2).toFixed(0)} ms`);
     return consoleSummary(report, this.setup.output);
   }
 }
@@ -354,10 +359,21 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
 }
 
 function writeReports(dir: string, report: AnalysisReport): void {
+  const t = [performance.now()];
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(report.summary, null, 2) + '\n');
   writeFileSync(join(dir, 'alerts.txt'), renderAlertsText(report));
-  writeFileSync(join(dir, 'report.html'), renderHtml(report));
-  writeFileSync(join(dir, 'dashboard.png'), renderDashboardPng(report));
+  t.push(performance.now());
+  // the charts once, for both the page and the picture
+  const charts = renderChartsSync(report);
+  t.push(performance.now());
+  writeFileSync(join(dir, 'report.html'), renderHtml(report, charts));
+  t.push(performance.now());
+  writeFileSync(join(dir, 'dashboard.png'), renderDashboardPng(report, charts));
+  t.push(performance.now());
+  if (process.env.VIGIL_ANALYZE_TIMINGS) {
+    const d = (k: number): string => (t[k]! - t[k - 1]!).toFixed(0);
+    console.error(`reports: summary and alerts ${d(1)} ms, charts ${d(2)} ms, html ${d(3)} ms, png ${d(4)} ms`);
+  }
 }
 
 function formatBytes(n: number): string {
