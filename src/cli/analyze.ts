@@ -15,11 +15,7 @@ import type { Detector } from '../core/detect/detector.js';
 import type { AnalysisReport, AnomalyRow } from '../core/analyze/report-types.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineBatches } from '../adapters/line-source.js';
-import { renderAlertsText } from '../adapters/report/alerts.js';
-import { renderChartsSync } from '../adapters/report/charts.js';
 import { anomalyCsvHeader, anomalyCsvRow } from '../adapters/report/csv.js';
-import { renderHtml } from '../adapters/report/html.js';
-import { renderDashboardPng } from '../adapters/report/png.js';
 import { reportError, VigilError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -180,7 +176,7 @@ class JudgeRun {
     const t1 = performance.now();
     await this.writers.close();
     const t2 = performance.now();
-    writeReports(this.setup.output, report);
+    await writeReports(this.setup.output, report);
     if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`judge: finish ${(t1 - t0).toFixed(0)} ms, anomalies closed ${(t2 - t1).toFixed(0)} ms, reports ${(performance.now() - t2).toFixed(0)} ms`);
     return consoleSummary(report, this.setup.output);
   }
@@ -282,6 +278,8 @@ export function judgeWorkerMain(): void {
     queue = queue.then(async () => {
       if (m.type === 'batch') {
         const t0 = performance.now();
+        // the renderers load while this thread has time (it waits for the reading thread)
+        loadRenderers().catch(() => undefined);
         reader.read(m.batch);
         TIMINGS.read += performance.now() - t0;
         await run.writers.flush();
@@ -358,7 +356,19 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   if (!opts.quiet) process.stdout.write(text);
 }
 
-function writeReports(dir: string, report: AnalysisReport): void {
+/**
+ * The report renderers (Vega, resvg, …), loaded on first use: they take about half a second to load,
+ * which the reading thread need not pay at start (with two threads only the judge's thread renders,
+ * and it loads them while it waits for records).
+ */
+let renderers: Promise<[typeof import('../adapters/report/alerts.js'), typeof import('../adapters/report/charts.js'), typeof import('../adapters/report/html.js'), typeof import('../adapters/report/png.js')]> | undefined;
+function loadRenderers(): NonNullable<typeof renderers> {
+  renderers ??= Promise.all([import('../adapters/report/alerts.js'), import('../adapters/report/charts.js'), import('../adapters/report/html.js'), import('../adapters/report/png.js')]);
+  return renderers;
+}
+
+async function writeReports(dir: string, report: AnalysisReport): Promise<void> {
+  const [{ renderAlertsText }, { renderChartsSync }, { renderHtml }, { renderDashboardPng }] = await loadRenderers();
   const t = [performance.now()];
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(report.summary, null, 2) + '\n');
   writeFileSync(join(dir, 'alerts.txt'), renderAlertsText(report));
