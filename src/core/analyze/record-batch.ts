@@ -74,6 +74,8 @@ export class BatchWriter implements RecordSink {
   private templateIndex = new Map<string, Map<string, number>>();
   private templateTexts: string[] = [];
   private batch: RecordBatch;
+  private lastName: string | undefined;
+  private lastNameIndex = -1;
 
   constructor(
     private readonly emit: (batch: RecordBatch) => void,
@@ -101,10 +103,12 @@ export class BatchWriter implements RecordSink {
     b.level[i] = rec.level === undefined ? 0 : LEVEL_CODE[rec.level];
     b.seq[i] = input.seq;
     b.timeMs[i] = input.timeMs;
+    const comp = rec.component === undefined ? -1 : this.name(rec.component);
     b.source[i] = this.name(input.source);
-    b.component[i] = rec.component === undefined ? -1 : this.name(rec.component);
+    b.component[i] = comp;
     b.host[i] = rec.host === undefined ? -1 : this.name(rec.host);
-    b.group[i] = this.name(component);
+    // statistics group by the component when there is one: the same string, no second lookup
+    b.group[i] = component === rec.component ? comp : this.name(component);
     b.template[i] = this.template(i, input.source, input.templateId, input.template);
     b.message[i] = rec.message;
     if (rec.requestId !== undefined) b.requestId[i] = rec.requestId;
@@ -139,6 +143,7 @@ export class BatchWriter implements RecordSink {
     const c = this.capacity;
     const reset = this.names.size > MAX_NAMES || this.templateTexts.length > MAX_TEMPLATES;
     if (reset) {
+      this.lastName = undefined;
       this.names.clear();
       this.templateIndex.clear();
       this.templateTexts = [];
@@ -166,12 +171,16 @@ export class BatchWriter implements RecordSink {
   }
 
   private name(s: string): number {
+    // the file name comes with every record: the same string as last time, one comparison
+    if (s === this.lastName) return this.lastNameIndex;
     let i = this.names.get(s);
     if (i === undefined) {
       i = this.names.size;
       this.names.set(s, i);
       this.batch.names.push(s);
     }
+    this.lastName = s;
+    this.lastNameIndex = i;
     return i;
   }
 

@@ -254,10 +254,24 @@ const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 /** Whether one parameter may be a value secret (a cheap test: no regex for ordinary values). */
 const SENSITIVE_KEY = /pass|pwd|secret|token|key|auth|credential|card|cc_?num|pan\b|ssn|cvv|email|mail/i;
 
+/** SENSITIVE_KEY's verdict per field name: structured records repeat the same few names on every line. */
+const keyVerdicts = new Map<string, boolean>();
+const MAX_KEY_VERDICTS = 10_000;
+
+function sensitiveKey(k: string): boolean {
+  let v = keyVerdicts.get(k);
+  if (v === undefined) {
+    v = SENSITIVE_KEY.test(k);
+    if (keyVerdicts.size >= MAX_KEY_VERDICTS) keyVerdicts.clear();
+    keyVerdicts.set(k, v);
+  }
+  return v;
+}
+
 /** Cheap test of a structured record's fields: a telling key name, or a value shaped like a secret. */
 function attributesMayHold(attrs: Record<string, string>): boolean {
+  for (const k in attrs) if (sensitiveKey(k)) return true;
   const values = Object.values(attrs);
-  for (const k in attrs) if (SENSITIVE_KEY.test(k)) return true;
   for (let i = 0; i < values.length; i++) if (paramMayBeSensitive(values[i]!, values, i)) return true;
   return false;
 }
