@@ -65,15 +65,19 @@ function emptySeverities(): Record<Severity, number> {
 }
 
 /** A finding as reports show it: its reason and the text values of its evidence redacted. */
-function redactFinding(f: Finding): Finding {
+function redactFinding(f: Finding, redact: (text: string) => string = redactSensitive): Finding {
   const out: Finding = { ...f, reason: redactSensitive(f.reason) };
   if (f.evidence) {
     const evidence: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'string' ? redactSensitive(v) : v;
+    for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'string' ? redact(v) : v;
     out.evidence = evidence;
   }
   return out;
 }
+
+/** Strings redacted once and remembered: templates, ids and kinds recur on many anomalous lines. */
+const MAX_REDACTED = 20_000;
+const MAX_REDACTED_CHARS = 512;
 
 /** Statistics only the front knows (reading, records, templates): plain data, for the summary. */
 export interface FrontStats {
@@ -269,6 +273,17 @@ export class Judge implements RecordSink {
   private anomalies = 0;
   private firstMs: number | undefined;
   private lastMs: number | undefined;
+  private readonly redacted = new Map<string, string>();
+  private readonly redactRecurring = (text: string): string => {
+    if (text.length > MAX_REDACTED_CHARS) return redactSensitive(text);
+    let r = this.redacted.get(text);
+    if (r === undefined) {
+      r = redactSensitive(text);
+      if (this.redacted.size >= MAX_REDACTED) this.redacted.clear();
+      this.redacted.set(text, r);
+    }
+    return r;
+  };
 
   constructor(
     private readonly opts: JudgeOptions,
@@ -327,7 +342,7 @@ export class Judge implements RecordSink {
       timestamp: rec.timestamp !== undefined ? new Date(rec.timestamp).toISOString() : null,
       // reports never show a secret: the line, its template and the reasons are redacted
       message: redactSensitive(rec.message),
-      template: redactSensitive(input.template),
+      template: this.redactRecurring(input.template),
       templateId: input.templateId,
       score: d.score,
       detectors: d.detectors,
@@ -336,7 +351,7 @@ export class Judge implements RecordSink {
       tags: d.tags,
       component: rec.component ?? null,
       level: rec.level ?? null,
-      findings: findings.map(redactFinding),
+      findings: findings.map((f) => redactFinding(f, this.redactRecurring)),
     };
     this.onAnomaly(row);
     this.keepTop(row);
