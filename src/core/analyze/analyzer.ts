@@ -266,6 +266,8 @@ export class Judge implements RecordSink {
   private top: AnomalyRow[] = [];
   private minutes = new Map<number, Bucket>();
   private bucketMs = 60_000;
+  private lastBucketKey = NaN;
+  private lastBucket: Bucket | undefined;
   private templatesSeen = 0;
   private recordsTotal = 0;
   private unparsed = 0;
@@ -431,6 +433,8 @@ export class Judge implements RecordSink {
   /** The chart bucket for a time; buckets coarsen (and merge) when a run spans too many. */
   private bucket(timeMs: number): Bucket {
     const key = Math.floor(timeMs / this.bucketMs) * this.bucketMs;
+    // consecutive records mostly fall in the same minute
+    if (key === this.lastBucketKey && this.lastBucket !== undefined) return this.lastBucket;
     let b = this.minutes.get(key);
     if (!b) {
       if (this.minutes.size >= MAX_MINUTE_BUCKETS) {
@@ -447,11 +451,14 @@ export class Judge implements RecordSink {
           } else merged.set(k, { ...v });
         }
         this.minutes = merged;
+        this.lastBucket = undefined;
         return this.bucket(timeMs);
       }
       b = { records: 0, anomalies: 0, errors: 0, templatesSoFar: 0 };
       this.minutes.set(key, b);
     }
+    this.lastBucketKey = key;
+    this.lastBucket = b;
     return b;
   }
 
