@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, write
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -136,6 +137,10 @@ const FRONT_DETECTORS: ReadonlySet<string> = new Set(['sensitive_data']);
 const MAX_BATCHES_IN_FLIGHT = 4;
 /** VIGIL_ANALYZE_TIMINGS=1: each thread says on stderr how long it worked and waited (for balancing the two). */
 const TIMINGS = { read: 0, busy: 0, wait: 0 };
+const heapMB = (): string => {
+  const h = getHeapStatistics();
+  return `${Math.round(h.used_heap_size / 2 ** 20)} MB used of ${Math.round(h.total_heap_size / 2 ** 20)} MB`;
+};
 
 /** The judging half as the reading loop sees it: on this thread or on a worker thread. */
 interface JudgeSide {
@@ -192,7 +197,7 @@ function localJudge(setup: JudgeSetup): JudgeSide {
   };
 }
 
-type FromJudge = { type: 'ack' } | { type: 'done'; console: string } | { type: 'error'; message: string; stack?: string };
+type FromJudge = { type: 'ack' } | { type: 'done'; console: string; timings?: string } | { type: 'error'; message: string; stack?: string };
 type ToJudge = { type: 'batch'; batch: RecordBatch } | { type: 'end'; front: FrontStats };
 
 /** The judge on a worker thread (analyze-worker.js): records go over in batches (record-batch.ts). */
@@ -223,7 +228,11 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
     if (m.type === 'ack') {
       inFlight--;
       wake?.();
-    } else if (m.type === 'done') done?.(m.console);
+    } else if (m.type === 'done') {
+      // the thread's own stderr may not be flushed before it is stopped: its timings come here
+      if (m.timings) process.stderr.write(m.timings);
+      done?.(m.console);
+    }
     else {
       const err = new Error(m.message);
       if (m.stack) err.stack = m.stack;
@@ -288,8 +297,8 @@ export function judgeWorkerMain(): void {
       } else {
         const t0 = performance.now();
         const c = await run.finish(m.front);
-        if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`worker: read ${TIMINGS.read.toFixed(0)} ms, busy ${TIMINGS.busy.toFixed(0)} ms, finish ${(performance.now() - t0).toFixed(0)} ms`);
-        reply({ type: 'done', console: c });
+        const timings = `judge thread: judged ${TIMINGS.read.toFixed(0)} ms, busy ${TIMINGS.busy.toFixed(0)} ms, finish ${(performance.now() - t0).toFixed(0)} ms, heap ${heapMB()}\n`;
+        reply({ type: 'done', console: c, ...(process.env.VIGIL_ANALYZE_TIMINGS ? { timings } : {}) });
       }
     }).catch((err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
@@ -349,7 +358,7 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   }
   bar?.update(totalBytes, { done: formatBytes(totalBytes) });
   bar?.stop();
-  if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: waited ${TIMINGS.wait.toFixed(0)} ms, reading done at ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
+  if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: waited ${TIMINGS.wait.toFixed(0)} ms, reading done at ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms, heap ${heapMB()}`);
   const text = await judge.finish(front.stats());
   if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: finished at ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
   if (opts.saveModel) writeFileSync(opts.saveModel, JSON.stringify(front.model(config.decision)));
