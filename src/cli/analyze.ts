@@ -129,7 +129,10 @@ function inputFiles(inputs: string[]): string[] {
 
 /**
  * Detectors that run in the front (the thread that reads and mines) when the work is split: they
- * read a record's parameters and structured fields, which are not sent to the judge's thread.
+ * read a record's parameters and structured fields. Carrying those to the judge instead
+ * (record-batch.ts `carryFields`) was measured on the generated 1M corpus: the judge's thread went
+ * from ~8.5 s to ~13.5 s (copying and rebuilding the fields cost more than the detector), more
+ * than the ~1 s it saves the front, so sensitive_data stays here.
  */
 const FRONT_DETECTORS: ReadonlySet<string> = new Set(['sensitive_data']);
 

@@ -33,16 +33,17 @@ function oneThread(files: Files): { rows: AnomalyRow[]; report: AnalysisReport }
  * batch goes through structured clone with its buffers transferred (what postMessage does), and the
  * judge unpacks them.
  */
-function split(files: Files, capacity: number): { rows: AnomalyRow[]; report: AnalysisReport; batches: number } {
+function split(files: Files, capacity: number, carryFields: boolean): { rows: AnomalyRow[]; report: AnalysisReport; batches: number } {
   const rows: AnomalyRow[] = [];
-  const front = new Set(['sensitive_data']);
+  // sensitive_data reads parameters and attributes: in the front, or in the judge when they are carried
+  const front = new Set(carryFields ? [] : ['sensitive_data']);
   const judge = new Judge({ config, detectors: createDetectors(config).map((d) => (front.has(d.name) ? undefined : d)), vigilVersion: 't' }, (r) => rows.push(r));
   const reader = new BatchReader(judge);
   let batches = 0;
   const writer = new BatchWriter((b: RecordBatch) => {
     batches++;
     reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
-  }, capacity);
+  }, { capacity, carryFields });
   const f = new AnalyzerFront({ limits: config.limits, defaultYear: 2026, sessionKeyOf, detectors: createDetectors(config).map((d) => (front.has(d.name) ? d : undefined)) }, writer);
   for (const [name, lines] of files) {
     lines.forEach((l, i) => {
@@ -66,12 +67,26 @@ describe('record batches (the two-thread analyze)', () => {
     // findings of the front's detector (sensitive_data) are merged in at their place
     expect(one.rows.some((r) => r.detectors.includes('sensitive_data') && r.detectors.length > 1)).toBe(true);
     expect(one.rows.some((r) => r.detectors.includes('malformed'))).toBe(true);
-    for (const capacity of [1, 50, 8_192]) {
-      const two = split(files, capacity);
+    for (const [capacity, carry] of [[1, false], [50, false], [8_192, false], [1, true], [50, true], [8_192, true]] as const) {
+      const two = split(files, capacity, carry);
       expect(two.batches).toBeGreaterThan(1);
       expect(JSON.stringify(two.rows)).toBe(JSON.stringify(one.rows));
       expect(JSON.stringify(two.report)).toBe(JSON.stringify(one.report));
     }
+  });
+
+  it('carries parameters and attributes (in order, odd names included) when asked', () => {
+    const got: { params: readonly string[]; attrs: string[] | undefined }[] = [];
+    const reader = new BatchReader({ record: (input) => got.push({ params: input.params, attrs: input.record.attributes && Object.entries(input.record.attributes).flat() }), binary: () => undefined });
+    const writer = new BatchWriter((b) => reader.read(structuredClone(b)), { capacity: 2, carryFields: true });
+    const attrs = JSON.parse('{"b":"1","__proto__":"x","2":"two","a":"3"}') as Record<string, string>;
+    const rec = (params: string[], attributes?: Record<string, string>) => ({ seq: 1, source: 'f', record: { message: 'm', ...(attributes ? { attributes } : {}) }, templateId: 't', template: 't', params, createdTemplate: false, timeMs: 0 });
+    writer.record(rec(['a', 'b']), 'c', undefined);
+    writer.binary('f', '\u0000', 2);
+    writer.record(rec([], attrs), 'c', undefined);
+    writer.record(rec(['z'], {}), 'c', undefined);
+    writer.flush();
+    expect(got).toEqual([{ params: ['a', 'b'], attrs: undefined }, { params: [], attrs: Object.entries(attrs).flat() }, { params: ['z'], attrs: [] }]);
   });
 
   it('carries a template whose text changes within a batch at the right entry', () => {
@@ -80,7 +95,7 @@ describe('record batches (the two-thread analyze)', () => {
       record: (input) => rows.push({ template: input.template, seq: input.seq }),
       binary: () => undefined,
     });
-    const writer = new BatchWriter((b) => reader.read(structuredClone(b)), 100);
+    const writer = new BatchWriter((b) => reader.read(structuredClone(b)), { capacity: 100 });
     const rec = (seq: number, template: string) => ({ seq, source: 'f', record: { message: 'm' }, templateId: 't1', template, params: [], createdTemplate: false, timeMs: 0 });
     writer.record(rec(1, 'user a logged in'), 'c', undefined);
     writer.record(rec(2, 'user <*> logged in'), 'c', undefined);

@@ -8,8 +8,8 @@
  *
  * What crosses: everything the judge's detectors and statistics read from a DetectInput (seq,
  * source, timeMs, template id and text, created flag, session key) and from its record (message,
- * timestamp, level, component, host, request id). What does not: the record's parameters,
- * attributes, pid and timestamp text — detectors that read those run in the front.
+ * timestamp, level, component, host, request id); with `carryFields`, also the parameters and the
+ * structured fields (attributes), for sensitive_data. What never does: pid and timestamp text.
  */
 import type { DetectInput, Finding } from '../detect/detector.js';
 import type { Level, LogRecord } from '../parse/record.js';
@@ -58,11 +58,27 @@ export interface RecordBatch {
   sessionKey: (string | null)[];
   /** Findings of the front's detectors: entry index, detector position, findings. */
   front: [number, number, Finding[]][];
+  /** With carryFields: each record's parameters, all in a row, and how many each record has. */
+  params?: string[];
+  paramCount?: Int32Array;
+  /** With carryFields: each record's attributes as key, value, …, and how many pairs (-1: none). */
+  attrs?: string[];
+  attrCount?: Int32Array;
 }
 
 /** The transferable buffers of a batch (for postMessage's transfer list). */
 export function batchBuffers(b: RecordBatch): ArrayBuffer[] {
-  return [b.flags, b.level, b.seq, b.timestamp, b.timeMs, b.source, b.component, b.host, b.group, b.template].map((a) => a.buffer as ArrayBuffer);
+  const arrays = [b.flags, b.level, b.seq, b.timestamp, b.timeMs, b.source, b.component, b.host, b.group, b.template];
+  if (b.paramCount) arrays.push(b.paramCount);
+  if (b.attrCount) arrays.push(b.attrCount);
+  return arrays.map((a) => a.buffer as ArrayBuffer);
+}
+
+export interface BatchWriterOptions {
+  /** Entries per batch (default 8,192). */
+  capacity?: number;
+  /** Also carry each record's parameters and attributes (for detectors that read them in the judge). */
+  carryFields?: boolean;
 }
 
 /**
@@ -77,10 +93,15 @@ export class BatchWriter implements RecordSink {
   private lastName: string | undefined;
   private lastNameIndex = -1;
 
+  private readonly capacity: number;
+  private readonly carryFields: boolean;
+
   constructor(
     private readonly emit: (batch: RecordBatch) => void,
-    private readonly capacity = 8_192,
+    options: BatchWriterOptions = {},
   ) {
+    this.capacity = options.capacity ?? 8_192;
+    this.carryFields = options.carryFields ?? false;
     this.batch = this.fresh();
   }
 
@@ -112,6 +133,21 @@ export class BatchWriter implements RecordSink {
     b.template[i] = this.template(i, input.source, input.templateId, input.template);
     b.message[i] = rec.message;
     if (rec.requestId !== undefined) b.requestId[i] = rec.requestId;
+    if (this.carryFields) {
+      const params = input.params;
+      for (let k = 0; k < params.length; k++) b.params!.push(params[k]!);
+      b.paramCount![i] = params.length;
+      const attrs = rec.attributes;
+      if (attrs === undefined) b.attrCount![i] = -1;
+      else {
+        let pairs = 0;
+        for (const k in attrs) {
+          b.attrs!.push(k, attrs[k]!);
+          pairs++;
+        }
+        b.attrCount![i] = pairs;
+      }
+    }
     if (front !== undefined) {
       for (let d = 0; d < front.length; d++) {
         const f = front[d];
@@ -167,6 +203,7 @@ export class BatchWriter implements RecordSink {
       requestId: new Array<string | null>(c).fill(null),
       sessionKey: new Array<string | null>(c).fill(null),
       front: [],
+      ...(this.carryFields ? { params: [], paramCount: new Int32Array(c), attrs: [], attrCount: new Int32Array(c) } : {}),
     };
   }
 
@@ -221,6 +258,9 @@ export class BatchReader {
     for (const s of b.names) this.names.push(s);
     const names = this.names;
     const updates = b.templates;
+    const { params, paramCount, attrs, attrCount } = b;
+    let paramAt = 0;
+    let attrAt = 0;
     let nextUpdate = 0;
     let next = 0;
     let front: (Finding[] | undefined)[] | undefined;
@@ -246,6 +286,18 @@ export class BatchReader {
       if (host >= 0) record.host = names[host]!;
       const requestId = b.requestId[i];
       if (requestId !== null && requestId !== undefined) record.requestId = requestId;
+      let recordParams = NO_PARAMS;
+      if (paramCount !== undefined && params !== undefined) {
+        const n = paramCount[i]!;
+        recordParams = params.slice(paramAt, paramAt + n);
+        paramAt += n;
+      }
+      if (attrCount !== undefined && attrs !== undefined && attrCount[i]! >= 0) {
+        // no prototype: a field named __proto__ stays a field, as in the parsed record
+        const fields = Object.create(null) as Record<string, string>;
+        for (let k = 0; k < attrCount[i]!; k++, attrAt += 2) fields[attrs[attrAt]!] = attrs[attrAt + 1]!;
+        record.attributes = fields;
+      }
       const t = b.template[i]!;
       const input: DetectInput = {
         seq: b.seq[i]!,
@@ -253,7 +305,7 @@ export class BatchReader {
         record,
         templateId: this.templateIds[t]!,
         template: this.templateTexts[t]!,
-        params: NO_PARAMS,
+        params: recordParams,
         createdTemplate: (flags & CREATED) !== 0,
         timeMs: b.timeMs[i]!,
       };
