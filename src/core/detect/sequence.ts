@@ -110,7 +110,8 @@ interface SequenceSource {
   idTemplates: string[];
   sessions: Map<string, Session>;
   /** The sessions map's order, for evicting its oldest entry cheaply. */
-  sessionOrder: InsertionOrder<string>;
+  /** Absent in state restored from a snapshot written before it existed: rebuilt from `sessions`. */
+  sessionOrder?: InsertionOrder<string>;
   stamp: number;
   bigrams: Map<number, number>;
   trigrams: Map<number, number>;
@@ -148,20 +149,21 @@ export class SequenceDetector implements Detector {
     }
     s.keyed++;
     const cur = this.intern(s, input);
+    const order = (s.sessionOrder ??= InsertionOrder.of(s.sessions));
 
     let session = s.sessions.get(key);
     if (session === undefined) {
       session = { p1: START, p2: START, stamp: s.stamp++ };
       s.sessions.set(key, session);
-      s.sessionOrder.push(key, session.stamp);
-      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(s.sessionOrder.shift(s.sessions)!);
+      order.push(key, session.stamp);
+      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(order.shift(s.sessions)!);
     } else if (s.stamp - session.stamp > o.maxSessionsPerSource / 2) {
       // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
       s.sessions.delete(key);
       session.stamp = s.stamp++;
       s.sessions.set(key, session);
-      s.sessionOrder.push(key, session.stamp);
-      s.sessionOrder.prune(s.sessions);
+      order.push(key, session.stamp);
+      order.prune(s.sessions);
     }
     const { p1, p2 } = session;
     const firstInSession = p1 === START;
@@ -292,7 +294,7 @@ export class SequenceDetector implements Detector {
     s.idNames = [];
     s.idTemplates = [];
     s.sessions.clear();
-    s.sessionOrder.clear();
+    s.sessionOrder?.clear();
     s.bigrams.clear();
     s.trigrams.clear();
     s.ctx1 = [];
