@@ -314,6 +314,20 @@ describe('vigil analyze on a generated corpus', () => {
     expect(f).toHaveProperty('template');
   });
 
+  it('--threads 1 (everything on one thread) writes the same reports as the default two threads', () => {
+    const dir = join(tmp, 'out-one-thread');
+    const r = vigil(['analyze', '--input', log, '--output', dir, '--quiet', '--threads', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'anomalies.json'), 'utf8')).toBe(readFileSync(join(out, 'anomalies.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'anomaly_report.csv'), 'utf8')).toBe(readFileSync(join(out, 'anomaly_report.csv'), 'utf8'));
+    const one = readJson<AnalysisSummary>(join(dir, 'summary.json'));
+    expect({ ...one, generatedAt: '', processing: null }).toEqual({ ...summary, generatedAt: '', processing: null });
+    const bad = vigil(['analyze', '--input', log, '--output', join(tmp, 'out-bad-threads'), '--quiet', '--threads', '3']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('VIGIL_CLI_BAD_OPTION');
+  });
+
   it('reads stdin with --input -', () => {
     const head = logLines.slice(0, 3000).join('\n') + '\n';
     const dir = join(tmp, 'out-stdin');

@@ -3,6 +3,12 @@
  * the combined decision, with the statistics the reports are made of. Pure and incremental: the
  * caller feeds lines (from files, folders, .gz, stdin) and receives anomalous lines as they are
  * decided; memory is bounded by the limits, not by the input's size.
+ *
+ * Two halves, so the CLI can run them on two threads: `AnalyzerFront` reads lines into records and
+ * mines their templates (and may run detectors that need a record's parameters or fields); `Judge`
+ * runs the other detectors, decides, and keeps the statistics. They meet at `RecordSink`: a
+ * DetectInput, the record's component for statistics, and the findings of the front's detectors.
+ * `Analyzer` joins the two on one thread; record-batch.ts carries records between threads.
  */
 import type { Detector, DetectInput, Finding, Severity, WindowFinding } from '../detect/detector.js';
 import { SEVERITIES } from '../detect/detector.js';
@@ -15,6 +21,7 @@ import { decide } from './decision.js';
 import { binaryPreview, FileRecords } from './file-records.js';
 import type { VigilModel } from './model.js';
 import type { AnalysisReport, AnalysisSummary, AnomalyRow, ComponentStat, FailingRequest, MinutePoint, SecurityFinding, TemplateStat } from './report-types.js';
+import type { DecisionConfig } from './decision.js';
 
 export interface AnalyzerOptions {
   config: AnalyzeConfig;
@@ -49,6 +56,8 @@ interface Source {
   miner: TemplateMiner;
   lastTimeMs: number;
   count: number;
+  emit: (r: AssembledRecord) => void;
+  binary: (text: string, lineNo: number) => void;
 }
 
 function emptySeverities(): Record<Severity, number> {
@@ -56,18 +65,196 @@ function emptySeverities(): Record<Severity, number> {
 }
 
 /** A finding as reports show it: its reason and the text values of its evidence redacted. */
-function redactFinding(f: Finding): Finding {
+function redactFinding(f: Finding, redact: (text: string) => string = redactSensitive): Finding {
   const out: Finding = { ...f, reason: redactSensitive(f.reason) };
   if (f.evidence) {
     const evidence: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'string' ? redactSensitive(v) : v;
+    for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'string' ? redact(v) : v;
     out.evidence = evidence;
   }
   return out;
 }
 
-export class Analyzer {
+/** Strings redacted once and remembered: templates, ids and kinds recur on many anomalous lines. */
+const MAX_REDACTED = 20_000;
+const MAX_REDACTED_CHARS = 512;
+
+/** Statistics only the front knows (reading, records, templates): plain data, for the summary. */
+export interface FrontStats {
+  files: string[];
+  lines: number;
+  truncated: number;
+  records: number;
+  bytes: number;
+  recordsPerFile: Record<string, number>;
+  skipped: { binary: number; blank: number; droppedContinuation: number };
+  templates: AnalysisSummary['templates'];
+}
+
+/** Where the front hands each record (and each binary line) on. */
+export interface RecordSink {
+  /**
+   * One mined record. `component` is what statistics group it by; `front` holds the findings of
+   * detectors the front ran, by the detector's position in the run's list (undefined: none).
+   */
+  record(input: DetectInput, component: string, front: (Finding[] | undefined)[] | undefined): void;
+  binary(file: string, text: string, lineNo: number): void;
+}
+
+export interface FrontOptions {
+  limits: AnalyzeConfig['limits'];
+  defaultYear: number;
+  sessionKeyOf?: AnalyzerOptions['sessionKeyOf'];
+  /**
+   * Detectors the front runs, at their position in the run's list (the rest undefined). Only
+   * detectors that look at one line at a time may run here: no window findings, no finish().
+   */
+  detectors?: (Detector | undefined)[];
+}
+
+/** Lines → records → templates (one miner per file), handed to a RecordSink in order. */
+export class AnalyzerFront {
   private readonly sources = new Map<string, Source>();
+  private readonly detectors: { index: number; detector: Detector }[] = [];
+  private readonly width: number;
+  private lines = 0;
+  private truncated = 0;
+  private recordsTotal = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly opts: FrontOptions,
+    private readonly sink: RecordSink,
+  ) {
+    const list = opts.detectors ?? [];
+    this.width = list.length;
+    list.forEach((detector, index) => {
+      if (detector === undefined) return;
+      if (detector.drainWindowFindings || detector.finish) throw new Error(`detector ${detector.name} keeps windows: it must run in the judge`);
+      this.detectors.push({ index, detector });
+    });
+  }
+
+  /** Feeds one physical line of `file` (1-based `lineNo`). */
+  pushLine(file: string, text: string, lineNo: number, truncated = false): void {
+    this.lines++;
+    if (truncated) this.truncated++;
+    const s = this.source(file);
+    s.records.push(text, lineNo, s.emit, s.binary);
+  }
+
+  /** Counts bytes read (decompressed), for the summary's volume. */
+  addBytes(n: number): void {
+    this.bytes += n;
+  }
+
+  /** Ends a file: its last record is emitted. */
+  endFile(file: string): void {
+    const s = this.sources.get(file);
+    s?.records.end(s.emit);
+  }
+
+  stats(): FrontStats {
+    const skipped = { binary: 0, blank: 0, droppedContinuation: 0 };
+    const recordsPerFile: Record<string, number> = {};
+    for (const s of this.sources.values()) {
+      skipped.binary += s.records.skipped.binary ?? 0;
+      skipped.blank += s.records.blankLines;
+      skipped.droppedContinuation += s.records.droppedContinuationLines;
+      recordsPerFile[s.file] = s.count;
+    }
+    const templates: TemplateStat[] = [];
+    let entropy = 0;
+    const total = this.recordsTotal || 1;
+    for (const s of this.sources.values()) {
+      for (const t of s.miner.templates()) {
+        const p = t.count / total;
+        if (p > 0) entropy -= p * Math.log2(p);
+        templates.push({ templateId: t.templateId, template: t.template, count: t.count, ratio: p });
+      }
+    }
+    templates.sort((a, b) => b.count - a.count);
+    for (const t of templates.slice(0, TOP_TEMPLATES)) t.template = redactSensitive(t.template);
+    return {
+      files: [...this.sources.keys()],
+      lines: this.lines,
+      truncated: this.truncated,
+      records: this.recordsTotal,
+      bytes: this.bytes,
+      recordsPerFile,
+      skipped,
+      templates: { unique: templates.length, entropyBits: Math.round(entropy * 1000) / 1000, topTemplateRatio: templates[0]?.ratio ?? 0, top: templates.slice(0, TOP_TEMPLATES) },
+    };
+  }
+
+  /** What this run learned, for `vigil score` (see model.ts). */
+  model(decision: DecisionConfig): VigilModel {
+    return {
+      format: 'vigil.model',
+      version: 1,
+      decision,
+      sources: [...this.sources.values()].map((s) => ({ name: s.file, records: s.count, format: s.records.parser?.format ?? { kind: 'bare' }, miner: s.miner.snapshot() })),
+    };
+  }
+
+  private source(file: string): Source {
+    let s = this.sources.get(file);
+    if (!s) {
+      const l = this.opts.limits;
+      const created: Source = {
+        file,
+        records: new FileRecords(this.opts.defaultYear, { maxLinesPerRecord: l.maxLinesPerRecord, maxRecordChars: l.maxRecordChars }),
+        miner: new TemplateMiner({ maxTemplates: l.maxTemplates }),
+        lastTimeMs: 0,
+        count: 0,
+        emit: (r) => this.onRecord(created, r),
+        binary: (t, n) => this.sink.binary(file, t, n),
+      };
+      s = created;
+      this.sources.set(file, s);
+    }
+    return s;
+  }
+
+  private onRecord(s: Source, a: AssembledRecord): void {
+    const rec = a.record;
+    s.count++;
+    this.recordsTotal++;
+    const mined = s.miner.add(rec.message);
+    if (rec.timestamp !== undefined && Number.isFinite(rec.timestamp)) s.lastTimeMs = rec.timestamp;
+    const input: DetectInput = {
+      seq: a.firstLine,
+      source: s.file,
+      record: rec,
+      templateId: mined.templateId,
+      template: mined.template,
+      params: mined.params,
+      createdTemplate: mined.created,
+      timeMs: s.lastTimeMs,
+    };
+    const key = this.opts.sessionKeyOf?.(rec, mined.params);
+    if (key !== undefined) input.sessionKey = key;
+    let front: (Finding[] | undefined)[] | undefined;
+    for (const { index, detector } of this.detectors) {
+      const f = detector.observe(input);
+      if (f.length > 0) (front ??= new Array<Finding[] | undefined>(this.width))[index] = f;
+    }
+    // `[api-gateway]` is read as a thread/context group: the best grouping a line without a
+    // component has; the file only when the line has neither
+    this.sink.record(input, rec.component ?? rec.attributes?.thread ?? s.file, front);
+  }
+}
+
+export interface JudgeOptions {
+  config: AnalyzeConfig;
+  /** The run's detectors in order; undefined where a detector runs in the front instead. */
+  detectors: (Detector | undefined)[];
+  vigilVersion: string;
+}
+
+/** Detectors → decision → statistics and anomalous rows, one record at a time. */
+export class Judge implements RecordSink {
+  private readonly detectors: (Detector | undefined)[];
   private readonly components = new Map<string, ComponentStat>();
   private readonly levels: Record<string, number> = {};
   private readonly tags: Record<string, number> = {};
@@ -79,123 +266,70 @@ export class Analyzer {
   private top: AnomalyRow[] = [];
   private minutes = new Map<number, Bucket>();
   private bucketMs = 60_000;
+  private lastBucketKey = NaN;
+  private lastBucket: Bucket | undefined;
   private templatesSeen = 0;
-  private lines = 0;
-  private truncated = 0;
   private recordsTotal = 0;
   private unparsed = 0;
   private errors = 0;
   private anomalies = 0;
-  private bytes = 0;
   private firstMs: number | undefined;
   private lastMs: number | undefined;
+  private readonly redacted = new Map<string, string>();
+  private readonly redactRecurring = (text: string): string => {
+    if (text.length > MAX_REDACTED_CHARS) return redactSensitive(text);
+    let r = this.redacted.get(text);
+    if (r === undefined) {
+      r = redactSensitive(text);
+      if (this.redacted.size >= MAX_REDACTED) this.redacted.clear();
+      this.redacted.set(text, r);
+    }
+    return r;
+  };
 
   constructor(
-    private readonly opts: AnalyzerOptions,
+    private readonly opts: JudgeOptions,
     private readonly onAnomaly: (row: AnomalyRow) => void,
-  ) {}
-
-  /** Feeds one physical line of `file` (1-based `lineNo`). */
-  pushLine(file: string, text: string, lineNo: number, truncated = false): void {
-    this.lines++;
-    if (truncated) this.truncated++;
-    this.source(file).records.push(text, lineNo, (r) => this.onRecord(file, r), (t, n) => this.onBinary(file, t, n));
+  ) {
+    this.detectors = opts.detectors;
   }
 
-  /** Counts bytes read (decompressed), for the summary's volume. */
-  addBytes(n: number): void {
-    this.bytes += n;
-  }
-
-  /** Ends a file: its last record is emitted. */
-  endFile(file: string): void {
-    const s = this.sources.get(file);
-    s?.records.end((r) => this.onRecord(file, r));
-  }
-
-  /** Ends the run and returns the report (call after the last endFile). */
-  finish(processingSeconds: number, peakRssMB: number): AnalysisReport {
-    for (const d of this.opts.detectors) {
-      d.finish?.();
-      this.collectWindows(d);
-    }
-    return { summary: this.summary(processingSeconds, peakRssMB), minutes: this.chartPoints(), topAnomalies: [...this.top].sort((a, b) => b.score - a.score) };
-  }
-
-  /** What this run learned, for `vigil score` (see model.ts). */
-  model(): VigilModel {
-    return {
-      format: 'vigil.model',
-      version: 1,
-      decision: this.opts.config.decision,
-      sources: [...this.sources.values()].map((s) => ({ name: s.file, records: s.count, format: s.records.parser?.format ?? { kind: 'bare' }, miner: s.miner.snapshot() })),
-    };
-  }
-
-  private source(file: string): Source {
-    let s = this.sources.get(file);
-    if (!s) {
-      const l = this.opts.config.limits;
-      s = {
-        file,
-        records: new FileRecords(this.opts.defaultYear, { maxLinesPerRecord: l.maxLinesPerRecord, maxRecordChars: l.maxRecordChars }),
-        miner: new TemplateMiner({ maxTemplates: l.maxTemplates }),
-        lastTimeMs: 0,
-        count: 0,
-      };
-      this.sources.set(file, s);
-    }
-    return s;
-  }
-
-  private onRecord(file: string, a: AssembledRecord): void {
-    const s = this.sources.get(file)!;
-    const rec = a.record;
-    s.count++;
+  record(input: DetectInput, component: string, front: (Finding[] | undefined)[] | undefined): void {
+    const rec = input.record;
     this.recordsTotal++;
-    const mined = s.miner.add(rec.message);
-    if (mined.created) this.templatesSeen++;
+    if (input.createdTemplate) this.templatesSeen++;
     if (rec.timestamp !== undefined && Number.isFinite(rec.timestamp)) {
-      s.lastTimeMs = rec.timestamp;
       if (this.firstMs === undefined || rec.timestamp < this.firstMs) this.firstMs = rec.timestamp;
       if (this.lastMs === undefined || rec.timestamp > this.lastMs) this.lastMs = rec.timestamp;
     }
     if (rec.timestamp === undefined && rec.level === undefined && rec.component === undefined) this.unparsed++;
-    const input: DetectInput = {
-      seq: a.firstLine,
-      source: file,
-      record: rec,
-      templateId: mined.templateId,
-      template: mined.template,
-      params: mined.params,
-      createdTemplate: mined.created,
-      timeMs: s.lastTimeMs,
-    };
-    const key = this.opts.sessionKeyOf?.(rec, mined.params);
-    if (key !== undefined) input.sessionKey = key;
     let findings: Finding[] | undefined;
-    for (const d of this.opts.detectors) {
-      const f = d.observe(input);
-      if (f.length > 0) (findings ??= []).push(...f);
+    const detectors = this.detectors;
+    for (let i = 0; i < detectors.length; i++) {
+      const d = detectors[i];
+      const f = d !== undefined ? d.observe(input) : front?.[i];
+      if (f !== undefined && f.length > 0) {
+        if (findings === undefined) findings = f.length === 1 ? [f[0]!] : f.slice();
+        else for (let k = 0; k < f.length; k++) findings.push(f[k]!);
+      }
     }
-    if ((this.recordsTotal & 1023) === 0) for (const d of this.opts.detectors) this.collectWindows(d);
+    if ((this.recordsTotal & 1023) === 0) for (const d of detectors) if (d !== undefined) this.collectWindows(d);
 
     const level = rec.level ?? 'none';
     this.levels[level] = (this.levels[level] ?? 0) + 1;
     const isError = rec.level === 'error' || rec.level === 'fatal';
     if (isError) this.errors++;
-    // `[api-gateway]` is read as a thread/context group: the best grouping a line without a
-    // component has; the file only when the line has neither
-    const comp = this.component(rec.component ?? rec.attributes?.thread ?? file);
+    const comp = this.component(component);
     comp.records++;
     if (isError) comp.errors++;
-    const bucket = this.bucket(s.lastTimeMs);
+    const bucket = this.bucket(input.timeMs);
     bucket.records++;
     if (isError) bucket.errors++;
     bucket.templatesSoFar = this.templatesSeen;
 
     if (!findings) return;
-    for (const f of findings) if (f.tags?.includes('security')) this.noteSecurity(file, a.firstLine, f);
+    const file = input.source;
+    for (const f of findings) if (f.tags?.includes('security')) this.noteSecurity(file, input.seq, f);
     const d = decide(findings, rec.level, this.opts.config.decision);
     if (!d.anomaly) return;
     this.anomalies++;
@@ -206,12 +340,12 @@ export class Analyzer {
     for (const t of d.tags) this.tags[t] = (this.tags[t] ?? 0) + 1;
     const row: AnomalyRow = {
       file,
-      line: a.firstLine,
+      line: input.seq,
       timestamp: rec.timestamp !== undefined ? new Date(rec.timestamp).toISOString() : null,
       // reports never show a secret: the line, its template and the reasons are redacted
       message: redactSensitive(rec.message),
-      template: redactSensitive(mined.template),
-      templateId: mined.templateId,
+      template: this.redactRecurring(input.template),
+      templateId: input.templateId,
       score: d.score,
       detectors: d.detectors,
       severity: d.severity,
@@ -219,14 +353,14 @@ export class Analyzer {
       tags: d.tags,
       component: rec.component ?? null,
       level: rec.level ?? null,
-      findings: findings.map(redactFinding),
+      findings: findings.map((f) => redactFinding(f, this.redactRecurring)),
     };
     this.onAnomaly(row);
     this.keepTop(row);
   }
 
   /** A binary line in a text log is reported (it is never mined): a malformed-line anomaly. */
-  private onBinary(file: string, text: string, line: number): void {
+  binary(file: string, text: string, line: number): void {
     const preview = binaryPreview(text);
     const row: AnomalyRow = {
       file,
@@ -250,6 +384,16 @@ export class Analyzer {
     this.tags.malformed = (this.tags.malformed ?? 0) + 1;
     this.onAnomaly(row);
     this.keepTop(row);
+  }
+
+  /** Ends the run (after the front's last record) and returns the report. */
+  finish(front: FrontStats, processingSeconds: number, peakRssMB: number): AnalysisReport {
+    for (const d of this.detectors) {
+      if (d === undefined) continue;
+      d.finish?.();
+      this.collectWindows(d);
+    }
+    return { summary: this.summary(front, processingSeconds, peakRssMB), minutes: this.chartPoints(), topAnomalies: [...this.top].sort((a, b) => b.score - a.score) };
   }
 
   private noteSecurity(file: string, line: number, f: Finding): void {
@@ -289,6 +433,8 @@ export class Analyzer {
   /** The chart bucket for a time; buckets coarsen (and merge) when a run spans too many. */
   private bucket(timeMs: number): Bucket {
     const key = Math.floor(timeMs / this.bucketMs) * this.bucketMs;
+    // consecutive records mostly fall in the same minute
+    if (key === this.lastBucketKey && this.lastBucket !== undefined) return this.lastBucket;
     let b = this.minutes.get(key);
     if (!b) {
       if (this.minutes.size >= MAX_MINUTE_BUCKETS) {
@@ -305,11 +451,14 @@ export class Analyzer {
           } else merged.set(k, { ...v });
         }
         this.minutes = merged;
+        this.lastBucket = undefined;
         return this.bucket(timeMs);
       }
       b = { records: 0, anomalies: 0, errors: 0, templatesSoFar: 0 };
       this.minutes.set(key, b);
     }
+    this.lastBucketKey = key;
+    this.lastBucket = b;
     return b;
   }
 
@@ -331,19 +480,8 @@ export class Analyzer {
     return out;
   }
 
-  private summary(seconds: number, peakRssMB: number): AnalysisSummary {
-    const templates: TemplateStat[] = [];
-    let entropy = 0;
+  private summary(front: FrontStats, seconds: number, peakRssMB: number): AnalysisSummary {
     const total = this.recordsTotal || 1;
-    for (const s of this.sources.values()) {
-      for (const t of s.miner.templates()) {
-        const p = t.count / total;
-        if (p > 0) entropy -= p * Math.log2(p);
-        templates.push({ templateId: t.templateId, template: t.template, count: t.count, ratio: p });
-      }
-    }
-    templates.sort((a, b) => b.count - a.count);
-    for (const t of templates.slice(0, TOP_TEMPLATES)) t.template = redactSensitive(t.template);
     let peak = 0;
     let peakAt: number | undefined;
     for (const [t, b] of this.minutes) {
@@ -354,24 +492,17 @@ export class Analyzer {
     }
     const perMinuteScale = 60_000 / this.bucketMs;
     const span = this.firstMs !== undefined && this.lastMs !== undefined ? (this.lastMs - this.firstMs) / 1000 : null;
-    const skipped: Record<string, number> = { binary: 0, blank: 0, droppedContinuation: 0 };
-    const recordsPerFile: Record<string, number> = {};
-    for (const s of this.sources.values()) {
-      skipped.binary! += s.records.skipped.binary ?? 0;
-      skipped.blank! += s.records.blankLines;
-      skipped.droppedContinuation! += s.records.droppedContinuationLines;
-      recordsPerFile[s.file] = s.count;
-    }
+    const skipped: Record<string, number> = { ...front.skipped };
     const skippedTotal = Object.values(skipped).reduce((a, b) => a + b, 0);
     const failing = this.failingRequests();
     return {
       vigilVersion: this.opts.vigilVersion,
       generatedAt: new Date(0).toISOString(), // set by the caller, who has a clock
-      files: [...this.sources.keys()],
-      lines: { original: this.lines, records: this.recordsTotal, processed: this.lines - skippedTotal, skipped, truncated: this.truncated, unparsedHeader: this.unparsed },
+      files: [...front.files],
+      lines: { original: front.lines, records: this.recordsTotal, processed: front.lines - skippedTotal, skipped, truncated: front.truncated, unparsedHeader: this.unparsed },
       anomalies: { lines: this.anomalies, ratio: this.anomalies / total, byDetector: { ...this.byDetector }, bySeverity: { ...this.anomalySeverity }, windows: this.windowFindingCount },
-      volume: { bytes: this.bytes, recordsPerFile },
-      templates: { unique: templates.length, entropyBits: Math.round(entropy * 1000) / 1000, topTemplateRatio: templates[0]?.ratio ?? 0, top: templates.slice(0, TOP_TEMPLATES) },
+      volume: { bytes: front.bytes, recordsPerFile: { ...front.recordsPerFile } },
+      templates: front.templates,
       time: {
         first: this.firstMs !== undefined ? new Date(this.firstMs).toISOString() : null,
         last: this.lastMs !== undefined ? new Date(this.lastMs).toISOString() : null,
@@ -381,7 +512,7 @@ export class Analyzer {
         peakMinute: peakAt !== undefined ? new Date(peakAt).toISOString() : null,
         errorRate: this.errors / total,
       },
-      processing: { seconds, linesPerSecond: seconds > 0 ? Math.round(this.lines / seconds) : 0, peakRssMB },
+      processing: { seconds, linesPerSecond: seconds > 0 ? Math.round(front.lines / seconds) : 0, peakRssMB },
       components: [...this.components.values()].sort((a, b) => b.records - a.records),
       severity: { ...this.anomalySeverity },
       levels: { ...this.levels },
@@ -394,7 +525,7 @@ export class Analyzer {
   }
 
   private failingRequests(): { total: number; samples: FailingRequest[] } {
-    const tracker = this.opts.detectors.find((d): d is CorrelationDetector => d instanceof CorrelationDetector);
+    const tracker = this.detectors.find((d): d is CorrelationDetector => d instanceof CorrelationDetector);
     if (!tracker) return { total: 0, samples: [] };
     const samples = tracker.failingRequests().slice(-100).map((r) => ({
       requestId: r.requestId,
@@ -403,5 +534,46 @@ export class Analyzer {
       firstError: redactSensitive(`${r.firstError.source}:${r.firstError.seq} ${r.firstError.template}`),
     }));
     return { total: tracker.summary().failingRequests, samples };
+  }
+}
+
+/** Both halves on one thread: lines in, anomalous rows out, the report at the end. */
+export class Analyzer {
+  private readonly judge: Judge;
+  private readonly front: AnalyzerFront;
+
+  constructor(
+    private readonly opts: AnalyzerOptions,
+    onAnomaly: (row: AnomalyRow) => void,
+  ) {
+    this.judge = new Judge({ config: opts.config, detectors: opts.detectors, vigilVersion: opts.vigilVersion }, onAnomaly);
+    const front: FrontOptions = { limits: opts.config.limits, defaultYear: opts.defaultYear };
+    if (opts.sessionKeyOf) front.sessionKeyOf = opts.sessionKeyOf;
+    this.front = new AnalyzerFront(front, this.judge);
+  }
+
+  /** Feeds one physical line of `file` (1-based `lineNo`). */
+  pushLine(file: string, text: string, lineNo: number, truncated = false): void {
+    this.front.pushLine(file, text, lineNo, truncated);
+  }
+
+  /** Counts bytes read (decompressed), for the summary's volume. */
+  addBytes(n: number): void {
+    this.front.addBytes(n);
+  }
+
+  /** Ends a file: its last record is emitted. */
+  endFile(file: string): void {
+    this.front.endFile(file);
+  }
+
+  /** Ends the run and returns the report (call after the last endFile). */
+  finish(processingSeconds: number, peakRssMB: number): AnalysisReport {
+    return this.judge.finish(this.front.stats(), processingSeconds, peakRssMB);
+  }
+
+  /** What this run learned, for `vigil score` (see model.ts). */
+  model(): VigilModel {
+    return this.front.model(this.opts.config.decision);
   }
 }

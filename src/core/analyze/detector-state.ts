@@ -15,11 +15,12 @@
  * or a detector class gained fields since it was written (an older build's state would leave them
  * unset). Fields a class lost are ignored.
  */
-import { CorrelationDetector } from '../detect/correlation.js';
+import { CorrelationDetector, NO_SERVICES } from '../detect/correlation.js';
 import type { Detector } from '../detect/detector.js';
 import { ErrorRateDetector } from '../detect/error-rate.js';
 import { FloodDetector } from '../detect/flood.js';
 import { FrequencyDetector } from '../detect/frequency.js';
+import { InsertionOrder } from '../detect/insertion-order.js';
 import { IsolationForest } from '../detect/isolation-forest.js';
 import { LocalOutlierFactor } from '../detect/lof.js';
 import { MalformedTextDetector } from '../detect/malformed.js';
@@ -56,12 +57,15 @@ export const DETECTOR_STATE: StateRegistry = {
     SeverityDetector,
     TemplateSeverityCache,
     TfIdf,
+    InsertionOrder,
     IsolationForest,
     LocalOutlierFactor,
   },
   constants: {
     // the shared "no phrase matched" result the severity caches store
     'severity.NOTHING': NOTHING,
+    // the failing services of every request that has not failed (correlation)
+    'correlation.NO_SERVICES': NO_SERVICES,
   },
 };
 

@@ -11,8 +11,9 @@
  * failingRequests() returns the failing requests for reports, newest last. Everything is bounded:
  * requests followed (approximate LRU), services and trail lines per request, failing requests kept.
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
+import { InsertionOrder } from './insertion-order.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
 import type { Level } from '../parse/record.js';
 
@@ -81,11 +82,18 @@ export interface FailingRequest {
   lastMs: number;
 }
 
+/** Fields per trail line in RequestState.trail (flat: no object per line). */
+const TRAIL_STRIDE = 7;
+/** The failing services of a request that has not failed: shared, never written (registered as a constant for detector snapshots). */
+export const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[];
+
 interface RequestState {
   id: string;
   services: string[];
+  /** NO_SERVICES (shared, never written) until the request fails. */
   failingServices: string[];
-  trail: TrailLine[];
+  /** seq, source, service, templateId, timeMs, level, failed — TRAIL_STRIDE values per line. */
+  trail: (number | string | boolean | undefined)[];
   lines: number;
   firstMs: number;
   lastMs: number;
@@ -98,6 +106,8 @@ export class CorrelationDetector implements Detector {
   private readonly opts: CorrelationOptions;
   private readonly severity = new TemplateSeverityCache();
   private readonly requests = new Map<string, RequestState>();
+  /** The requests map's order, for evicting its oldest entry cheaply. */
+  private readonly order = new InsertionOrder<string>();
   private readonly failing = new Map<string, RequestState>();
   private stamp = 0;
   private evicted = 0;
@@ -109,7 +119,7 @@ export class CorrelationDetector implements Detector {
 
   observe(input: DetectInput): Finding[] {
     const id = input.record.requestId ?? input.sessionKey;
-    if (id === undefined) return [];
+    if (id === undefined) return NO_FINDINGS;
     const o = this.opts;
     const r = this.requestOf(id, input.timeMs);
     const service = input.record.component ?? input.record.host ?? input.source;
@@ -119,12 +129,8 @@ export class CorrelationDetector implements Detector {
 
     const score = Math.max(this.severity.phrasesOf(input).score, levelScore(input.record.level));
     const failed = score >= o.errorMinScore;
-    if (r.trail.length < o.maxTrailPerRequest) {
-      const line: TrailLine = { seq: input.seq, source: input.source, service, templateId: input.templateId, timeMs: input.timeMs, failed };
-      if (input.record.level !== undefined) line.level = input.record.level;
-      r.trail.push(line);
-    }
-    if (!failed) return [];
+    if (r.trail.length < o.maxTrailPerRequest * TRAIL_STRIDE) r.trail.push(input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed);
+    if (!failed) return NO_FINDINGS;
 
     const first = r.firstError === undefined;
     if (first) {
@@ -134,8 +140,9 @@ export class CorrelationDetector implements Detector {
       this.failing.set(id, r);
       if (this.failing.size > o.maxFailingKept) this.failing.delete(this.failing.keys().next().value!);
     }
+    if (r.failingServices === NO_SERVICES) r.failingServices = [];
     if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices.push(service);
-    if (r.services.length < o.minServicesForFinding) return [];
+    if (r.services.length < o.minServicesForFinding) return NO_FINDINGS;
 
     const firstError = r.firstError!;
     const path = r.services.map((s) => `"${s}"`).join(' → ');
@@ -177,7 +184,15 @@ export class CorrelationDetector implements Detector {
   /** The remembered lines of one request across services (its first maxTrailPerRequest lines). */
   trailOf(requestId: string): TrailLine[] | undefined {
     const r = this.requests.get(requestId) ?? this.failing.get(requestId);
-    return r && r.trail.map((l) => ({ ...l }));
+    if (!r) return undefined;
+    const out: TrailLine[] = [];
+    for (let i = 0; i < r.trail.length; i += TRAIL_STRIDE) {
+      const t = r.trail;
+      const line: TrailLine = { seq: t[i] as number, source: t[i + 1] as string, service: t[i + 2] as string, templateId: t[i + 3] as string, timeMs: t[i + 4] as number, failed: t[i + 6] as boolean };
+      if (t[i + 5] !== undefined) line.level = t[i + 5] as Level;
+      out.push(line);
+    }
+    return out;
   }
 
   /** Counts for reports. */
@@ -194,10 +209,11 @@ export class CorrelationDetector implements Detector {
   private requestOf(id: string, timeMs: number): RequestState {
     let r = this.requests.get(id);
     if (r === undefined) {
-      r = { id, services: [], failingServices: [], trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
+      r = { id, services: [], failingServices: NO_SERVICES, trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
       this.requests.set(id, r);
+      this.order.push(id, r.stamp);
       if (this.requests.size > this.opts.maxRequests) {
-        this.requests.delete(this.requests.keys().next().value!);
+        this.requests.delete(this.order.shift(this.requests)!);
         this.evicted++;
       }
     } else if (this.stamp - r.stamp > this.opts.maxRequests / 2) {
@@ -205,6 +221,8 @@ export class CorrelationDetector implements Detector {
       this.requests.delete(id);
       r.stamp = this.stamp++;
       this.requests.set(id, r);
+      this.order.push(id, r.stamp);
+      this.order.prune(this.requests);
     }
     return r;
   }

@@ -29,6 +29,12 @@ export interface DetectInput {
   sessionKey?: string;
 }
 
+/**
+ * The "nothing found" answer of observe(), shared: most lines get it from every detector, and a new
+ * empty array per detector per line is garbage to collect. Callers copy findings, never add to it.
+ */
+export const NO_FINDINGS: Finding[] = Object.freeze([]) as unknown as Finding[];
+
 /** What a detector found about one record. */
 export interface Finding {
   /** Detector name, e.g. `new_template`. */

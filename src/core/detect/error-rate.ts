@@ -17,7 +17,7 @@
  * anything, bias-corrected. A service first seen once its source is past warm-up starts from a prior
  * of "no errors": a component that appears only to fail is news.
  */
-import type { DetectInput, Detector, Finding, WindowFinding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding, type WindowFinding } from './detector.js';
 import { clamp, evictLeastRecent, fmt, fmtMs, round } from './frequency.js';
 import { TemplateSeverityCache } from './severity.js';
 
@@ -122,15 +122,15 @@ export class ErrorRateDetector implements Detector {
     svc.lastTouch = this.touch;
     if (svc.total === 0) s.dirty.push(svc);
     svc.total++;
-    if (this.severity.scoreOf(input) < o.errorMinScore) return [];
+    if (this.severity.scoreOf(input) < o.errorMinScore) return NO_FINDINGS;
     svc.errors++;
-    if (s.closed < o.warmupWindows) return [];
+    if (s.closed < o.warmupWindows) return NO_FINDINGS;
     const baseline = svc.weight > 0 ? svc.ewma / svc.weight : 0;
     // early in a window a few errors are a large share of the few lines so far: measure them against
     // at least a usual window's volume, so a burst at the start of a window is not a 100% error rate
     const usualLines = svc.weight > 0 ? svc.ewmaLines / svc.weight : 0;
     const rate = svc.errors / Math.max(svc.total, usualLines);
-    if (!this.isHigh(svc.errors, rate, baseline)) return [];
+    if (!this.isHigh(svc.errors, rate, baseline)) return NO_FINDINGS;
     const ratio = rate / Math.max(baseline, o.minRate / o.rateRatio);
     return [{
       detector: this.name,

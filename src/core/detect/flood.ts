@@ -16,7 +16,7 @@
  * last identical repeats). Past counts are halved every pastHalvingRecords records, which keeps them
  * recent and lets dead templates be forgotten.
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, evictLeastRecent, fmt, fmtMs, round, short } from './frequency.js';
 
 export interface FloodOptions {
@@ -134,12 +134,12 @@ export class FloodDetector implements Detector {
     if (++s.sinceHalving >= o.pastHalvingRecords) this.halvePast(s);
 
     const repeats = this.trackRepeat(t, input);
-    if (s.pastTotal < o.warmupRecords) return [];
+    if (s.pastTotal < o.warmupRecords) return NO_FINDINGS;
     const share = t.inWindow / s.filled;
     const pastShare = s.pastTotal > 0 ? t.past / s.pastTotal : 0;
-    if (share < o.minShareLift * pastShare) return [];
+    if (share < o.minShareLift * pastShare) return NO_FINDINGS;
     const dominant = t.inWindow >= o.minDominantCount && share >= o.dominantShare;
-    if (!dominant && repeats === undefined) return [];
+    if (!dominant && repeats === undefined) return NO_FINDINGS;
 
     const evidence: Record<string, unknown> = {
       templateId: t.id,

@@ -28,7 +28,7 @@
  * baseline is at least minVolume are visited (the only ones that can drop); the others catch up on
  * the windows they missed, in closed form, the next time they are seen.
  */
-import type { DetectInput, Detector, Finding, WindowFinding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding, type WindowFinding } from './detector.js';
 
 export interface FrequencyOptions {
   /** Window length in ms of event time. */
@@ -223,12 +223,12 @@ export class FrequencyDetector implements Detector {
     t.burst = t.burst * Math.exp(-dt / o.burstMs) + 1;
     t.burstAt = Math.max(t.burstAt, input.timeMs);
     if (t.burst > t.burstMax) t.burstMax = t.burst;
-    if (s.active < o.warmupWindows) return [];
+    if (s.active < o.warmupWindows) return NO_FINDINGS;
     // most lines are below the baseline's bar: the peaks (a selection over the history) are only
     // brought up to date for those that are not
     const bar = Math.max(o.minVolume, o.spikeRatio * baseline);
     const perWindow = (t.burst * o.windowMs) / o.burstMs;
-    if (t.count <= bar && (t.burst < o.burstMinCount || perWindow <= bar)) return [];
+    if (t.count <= bar && (t.burst < o.burstMinCount || perWindow <= bar)) return NO_FINDINGS;
     if (t.peaksStale) this.updatePeaks(t);
     const usualBurst = t.habitual ? Math.max(t.burstPeak, t.habitBurst) : t.burstPeak;
     const threshold = Math.max(bar, o.peakRatio * t.peak, t.habitual ? o.peakRatio * t.habitCount : 0);
@@ -237,7 +237,7 @@ export class FrequencyDetector implements Detector {
     if (t.burst >= o.burstMinCount && perWindow > threshold && t.burst > o.peakRatio * usualBurst) {
       return [this.spikeFinding(input, s, t, baseline, threshold, perWindow)];
     }
-    return [];
+    return NO_FINDINGS;
   }
 
   drainWindowFindings(): WindowFinding[] {

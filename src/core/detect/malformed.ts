@@ -3,7 +3,7 @@
  * undecodable bytes (U+FFFD) or mis-decoded UTF-8 ("mojibake", `Ã©` for `é`) is a data-quality
  * anomaly whatever its template: something wrote bytes a log should not hold, or read them wrong.
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 
 export interface MalformedTextOptions {
   /** Mis-decoded sequences a line must hold to count as mojibake (one can be a real word). */
@@ -61,7 +61,7 @@ export class MalformedTextDetector implements Detector {
 
   observe(input: DetectInput): Finding[] {
     const odd = oddCharacters(input.record.message, this.opts.minMojibake);
-    if (!odd) return [];
+    if (!odd) return NO_FINDINGS;
     return [{
       detector: this.name,
       score: 0.8,

@@ -13,7 +13,7 @@
  * Memory: per source, one small entry per template, capped (the least recently seen go first);
  * sources themselves are capped (the least recently active go first).
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 
 export interface NewTemplateOptions {
   /** Records a source must show before novelty counts. */
@@ -123,15 +123,15 @@ export class NewTemplateDetector implements Detector {
       s.templates.set(input.templateId, t);
       s.singletons++;
       if (s.templates.size > this.opts.maxTemplatesPerSource) this.evictTemplates(s);
-      return finding ? [finding] : [];
+      return finding ? [finding] : NO_FINDINGS;
     }
     t.count++;
     t.lastSeq = input.seq;
     if (t.count === 2) s.singletons--;
     if (t.young && t.count <= this.opts.youngCount) return [this.youngFinding(input, t)];
-    if (!s.warm || !this.opts.rareEnabled || t.count > this.opts.rareMaxCount) return [];
+    if (!s.warm || !this.opts.rareEnabled || t.count > this.opts.rareMaxCount) return NO_FINDINGS;
     const frequency = t.count / s.records;
-    if (frequency >= this.opts.rareMaxFrequency) return [];
+    if (frequency >= this.opts.rareMaxFrequency) return NO_FINDINGS;
     return [this.rareFinding(input, s, t.count, frequency)];
   }
 

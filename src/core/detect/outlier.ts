@@ -38,13 +38,12 @@
  * refitted as data accumulates, less often as they grow, so refits add a bounded cost per new
  * template or window.
  */
-import type { DetectInput, Detector, Finding, WindowFinding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding, type WindowFinding } from './detector.js';
 import { IsolationForest, quantile, type CompactVector } from './isolation-forest.js';
 import { LocalOutlierFactor } from './lof.js';
 import { seedFromString } from './random.js';
 import { TfIdf, templateTokens } from './tfidf.js';
 
-const NO_FINDINGS: Finding[] = Object.freeze([]) as unknown as Finding[];
 
 /** 12,345 */
 function formatCount(n: number): string {

@@ -97,4 +97,26 @@ describe('Random', () => {
     expect(hits[3]).toBeGreaterThan(9000);
     expect(Math.abs(hits[1]! - hits[2]!)).toBeLessThan(400);
   });
+
+  it('weighted samples are exactly those of a full sort by key (the heap is only faster), ties and all', () => {
+    /** The straightforward version: every key, sorted, the first k (index order when all are drawn). */
+    function reference(source: () => number, weights: number[], k: number): number[] {
+      const keys: { i: number; key: number }[] = [];
+      weights.forEach((w, i) => {
+        if (w > 0) keys.push({ i, key: Math.log(1 - source()) / w });
+      });
+      if (k < keys.length) keys.sort((a, b) => b.key - a.key || a.i - b.i);
+      return keys.slice(0, Math.min(k, keys.length)).map((x) => x.i);
+    }
+    const gen = new Random(5);
+    for (let round = 0; round < 200; round++) {
+      const n = 1 + gen.int(400);
+      // equal weights and zeros too; Infinity weights give equal keys (0), so ties are exercised
+      const weights = Array.from({ length: n }, () => [0, 1, 1, 2.5, gen.next() * 10, Infinity][gen.int(6)]!);
+      const k = [0, 1, 7, 256, n, n + 3][gen.int(6)]!;
+      const seed = gen.int(1_000_000);
+      const ref = reference(mulberry32(seed), weights, k);
+      expect(Array.from(new Random(seed).weightedSampleIndices(weights, k)), `round ${round}`).toEqual(ref);
+    }
+  });
 });

@@ -107,17 +107,57 @@ export class Random {
    */
   weightedSampleIndices(weights: ArrayLike<number>, k: number): Int32Array {
     const n = weights.length;
-    const keys: { i: number; key: number }[] = [];
+    // the k largest keys are kept in a min-heap (by key, larger index first on ties, so the heap's
+    // root is always the item the full sort would rank last): O(n log k), no object per item
+    const cap = Math.max(0, Math.min(k, n));
+    const heapKey = new Float64Array(cap);
+    const heapIdx = new Int32Array(cap);
+    let size = 0;
+    let positive = 0;
+    // a ranks after b: smaller key, or the same key and a larger index
+    const after = (ka: number, ia: number, kb: number, ib: number): boolean => ka < kb || (ka === kb && ia > ib);
     for (let i = 0; i < n; i++) {
       const w = weights[i]!;
       if (!(w > 0)) continue;
       // log(u)/w orders like u^(1/w) and does not underflow; 1 - next() is in (0, 1]
-      keys.push({ i, key: Math.log(1 - this.source()) / w });
+      const key = Math.log(1 - this.source()) / w;
+      positive++;
+      if (cap === 0) continue;
+      let at: number;
+      if (size < cap) {
+        // sift up
+        at = size++;
+        while (at > 0) {
+          const parent = (at - 1) >> 1;
+          if (!after(key, i, heapKey[parent]!, heapIdx[parent]!)) break;
+          heapKey[at] = heapKey[parent]!;
+          heapIdx[at] = heapIdx[parent]!;
+          at = parent;
+        }
+      } else {
+        if (after(key, i, heapKey[0]!, heapIdx[0]!)) continue;
+        // replace the root, sift down
+        at = 0;
+        for (;;) {
+          const l = 2 * at + 1;
+          if (l >= size) break;
+          const r = l + 1;
+          const c = r < size && after(heapKey[r]!, heapIdx[r]!, heapKey[l]!, heapIdx[l]!) ? r : l;
+          if (!after(heapKey[c]!, heapIdx[c]!, key, i)) break;
+          heapKey[at] = heapKey[c]!;
+          heapIdx[at] = heapIdx[c]!;
+          at = c;
+        }
+      }
+      heapKey[at] = key;
+      heapIdx[at] = i;
     }
-    if (k < keys.length) keys.sort((a, b) => b.key - a.key || a.i - b.i);
-    const m = Math.min(k, keys.length);
-    const out = new Int32Array(m);
-    for (let j = 0; j < m; j++) out[j] = keys[j]!.i;
+    // largest key first, smaller index first on ties; in index order when every item is drawn
+    const order = Array.from({ length: size }, (_, j) => j);
+    if (positive > k) order.sort((a, b) => heapKey[b]! - heapKey[a]! || heapIdx[a]! - heapIdx[b]!);
+    else order.sort((a, b) => heapIdx[a]! - heapIdx[b]!);
+    const out = new Int32Array(size);
+    for (let j = 0; j < size; j++) out[j] = heapIdx[order[j]!]!;
     return out;
   }
 }

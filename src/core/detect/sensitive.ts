@@ -11,7 +11,7 @@
  * (`password=`, `Bearer`, `AKIA…`); otherwise it only looks at the line's parameters with
  * character checks, and reads the whole message only when one of them looks like a value secret.
  */
-import type { DetectInput, Detector, Finding, Severity } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding, type Severity } from './detector.js';
 
 export type SensitiveKind =
   | 'private_key' | 'aws_access_key' | 'github_token' | 'slack_token' | 'slack_webhook' | 'stripe_key' | 'google_api_key'
@@ -248,15 +248,30 @@ const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 
  */
 const TEMPLATE_MAY_HOLD_SECRET = /(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth(?:orization)?|credentials?)["']?\s*[=:]|\b(?:bearer|basic)\s|A(?:KIA|SIA|Iza)|eyJ|-----BEGIN|gh[pousr]_|github_pat_|xox[abposr]-|[sr]k_(?:live|test)_|hooks\.slack|@/i;
 const VALUE_PREFIXES = ['AKIA', 'ASIA', 'AIza', 'eyJ', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'xox', 'sk_', 'rk_', 'https://hooks.slack'];
+const PREFIX_FIRST: ReadonlySet<number> = new Set(VALUE_PREFIXES.map((p) => p.charCodeAt(0)));
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 
 /** Whether one parameter may be a value secret (a cheap test: no regex for ordinary values). */
 const SENSITIVE_KEY = /pass|pwd|secret|token|key|auth|credential|card|cc_?num|pan\b|ssn|cvv|email|mail/i;
 
+/** SENSITIVE_KEY's verdict per field name: structured records repeat the same few names on every line. */
+const keyVerdicts = new Map<string, boolean>();
+const MAX_KEY_VERDICTS = 10_000;
+
+function sensitiveKey(k: string): boolean {
+  let v = keyVerdicts.get(k);
+  if (v === undefined) {
+    v = SENSITIVE_KEY.test(k);
+    if (keyVerdicts.size >= MAX_KEY_VERDICTS) keyVerdicts.clear();
+    keyVerdicts.set(k, v);
+  }
+  return v;
+}
+
 /** Cheap test of a structured record's fields: a telling key name, or a value shaped like a secret. */
 function attributesMayHold(attrs: Record<string, string>): boolean {
+  for (const k in attrs) if (sensitiveKey(k)) return true;
   const values = Object.values(attrs);
-  for (const k in attrs) if (SENSITIVE_KEY.test(k)) return true;
   for (let i = 0; i < values.length; i++) if (paramMayBeSensitive(values[i]!, values, i)) return true;
   return false;
 }
@@ -283,7 +298,8 @@ function paramMayBeSensitive(p: string, next: readonly string[], i: number): boo
     }
     return false;
   }
-  for (const prefix of VALUE_PREFIXES) if (p.startsWith(prefix)) return true;
+  // every prefix starts with one of these letters: most values are out after one comparison
+  if (PREFIX_FIRST.has(c0)) for (const prefix of VALUE_PREFIXES) if (p.startsWith(prefix)) return true;
   return p.includes('://') && p.includes(':', p.indexOf('://') + 3);
 }
 
@@ -327,13 +343,13 @@ export class SensitiveDataDetector implements Detector {
   observe(input: DetectInput): Finding[] {
     const attrs = input.record.attributes;
     const inAttrs = attrs !== undefined && attributesMayHold(attrs);
-    if (!inAttrs && !this.templateMayHold(input) && !this.paramsMayHold(input.params) && !urlMayHoldCredentials(input.record.message)) return [];
+    if (!inAttrs && !this.templateMayHold(input) && !this.paramsMayHold(input.params) && !urlMayHoldCredentials(input.record.message)) return NO_FINDINGS;
     // structured records keep fields beside the message (`"api_key": "sk_live_…"`): scan them as key=value
     let text = input.record.message;
     if (inAttrs) for (const k in attrs) text += ` ${k}=${attrs[k]}`;
     let found = findSensitive(text);
     if (!this.opts.reportEmails) found = found.filter((f) => f.kind !== 'email');
-    if (found.length === 0) return [];
+    if (found.length === 0) return NO_FINDINGS;
     let score = 0;
     let severity: Severity = 'info';
     for (const f of found) {

@@ -24,8 +24,9 @@
  * least evidence; pair contexts go with their last trigram), templates per source (when full, the
  * source's model starts over and warms up again).
  */
-import type { DetectInput, Detector, Finding } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { evictLeastRecent, fmt, round } from './frequency.js';
+import { InsertionOrder } from './insertion-order.js';
 
 export interface SequenceOptions {
   /** 2 (bigrams only) or 3 (bigrams and trigrams). */
@@ -108,6 +109,9 @@ interface SequenceSource {
   idNames: string[];
   idTemplates: string[];
   sessions: Map<string, Session>;
+  /** The sessions map's order, for evicting its oldest entry cheaply. */
+  /** Absent in state restored from a snapshot written before it existed: rebuilt from `sessions`. */
+  sessionOrder?: InsertionOrder<string>;
   stamp: number;
   bigrams: Map<number, number>;
   trigrams: Map<number, number>;
@@ -136,7 +140,7 @@ export class SequenceDetector implements Detector {
 
   observe(input: DetectInput): Finding[] {
     const key = input.sessionKey ?? input.record.requestId;
-    if (key === undefined) return [];
+    if (key === undefined) return NO_FINDINGS;
     const o = this.opts;
     const s = this.stateOf(input.source, input.timeMs);
     s.lastTouch = ++this.touch;
@@ -145,17 +149,21 @@ export class SequenceDetector implements Detector {
     }
     s.keyed++;
     const cur = this.intern(s, input);
+    const order = (s.sessionOrder ??= InsertionOrder.of(s.sessions));
 
     let session = s.sessions.get(key);
     if (session === undefined) {
       session = { p1: START, p2: START, stamp: s.stamp++ };
       s.sessions.set(key, session);
-      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(s.sessions.keys().next().value!);
+      order.push(key, session.stamp);
+      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(order.shift(s.sessions)!);
     } else if (s.stamp - session.stamp > o.maxSessionsPerSource / 2) {
       // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
       s.sessions.delete(key);
       session.stamp = s.stamp++;
       s.sessions.set(key, session);
+      order.push(key, session.stamp);
+      order.prune(s.sessions);
     }
     const { p1, p2 } = session;
     const firstInSession = p1 === START;
@@ -286,6 +294,7 @@ export class SequenceDetector implements Detector {
     s.idNames = [];
     s.idTemplates = [];
     s.sessions.clear();
+    s.sessionOrder?.clear();
     s.bigrams.clear();
     s.trigrams.clear();
     s.ctx1 = [];
@@ -300,7 +309,7 @@ export class SequenceDetector implements Detector {
     if (s !== undefined) return s;
     if (this.sources.size >= this.opts.maxSources) evictLeastRecent(this.sources);
     s = {
-      ids: new Map(), idNames: [], idTemplates: [], sessions: new Map(), stamp: 0,
+      ids: new Map(), idNames: [], idTemplates: [], sessions: new Map(), sessionOrder: new InsertionOrder<string>(), stamp: 0,
       bigrams: new Map(), trigrams: new Map(), ctx1: [], ctx2: new Map(),
       keyed: 0, firstMs: timeMs, warm: false, lastTouch: 0, resets: 0,
     };

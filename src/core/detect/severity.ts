@@ -9,7 +9,7 @@
  * matched as suffixes (`IOException`, `OSError`).
  */
 import type { Level } from '../parse/record.js';
-import type { DetectInput, Detector, Finding, Severity } from './detector.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding, type Severity } from './detector.js';
 
 export interface SemanticSeverity {
   severity: Severity;
@@ -265,7 +265,7 @@ export class SeverityDetector implements Detector {
     const level = input.record.level;
     const fromLevel = levelScore(level);
     const severe = Math.max(phrases.score, fromLevel);
-    if (severe < this.opts.minScore) return [];
+    if (severe < this.opts.minScore) return NO_FINDINGS;
     // a severe template that keeps recurring is background (its bursts are error_rate's and
     // frequency_spike's to find); its first occurrences are news
     const key = `${input.source}\u0000${input.templateId}`;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { isBinaryLine } from './file-records.js';
+
+/** The rule without the regex gate: NUL, or more than a tenth odd characters. */
+function reference(line: string): boolean {
+  let odd = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0) return true;
+    if ((c < 32 && c !== 9 && c !== 13 && c !== 12) || c === 0xfffd || (c >= 0x7f && c < 0xa0)) odd++;
+  }
+  return odd > 0 && odd * 10 > line.length;
+}
+
+describe('isBinaryLine', () => {
+  it('agrees with the character-by-character rule on lines with and without odd characters', () => {
+    const chars = ['a', ' ', '\t', '\f', '\r', '\n', '\u000b', '\u0000', '\u0001', '\u001f', '\u007f', '\u0085', '\u009f', '\u00a0', '\ufffd', 'é', '😀'];
+    let seed = 1;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let binary = 0;
+    for (let i = 0; i < 5000; i++) {
+      const plain = rnd(3) === 0;
+      const line = Array.from({ length: rnd(30) }, () => (plain || rnd(4) ? 'x' : chars[rnd(chars.length)])).join('');
+      expect(isBinaryLine(line), JSON.stringify(line)).toBe(reference(line));
+      if (reference(line)) binary++;
+    }
+    expect(binary).toBeGreaterThan(100);
+    expect(isBinaryLine('2026-01-01 INFO all fine')).toBe(false);
+    expect(isBinaryLine('a\u0000b')).toBe(true);
+  });
+});

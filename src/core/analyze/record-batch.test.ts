@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { sessionKeyOf } from '../detect/session-key.js';
+import { CORPUS_DEFAULTS, generateCorpus } from '../generate/corpus.js';
+import { resolveConfig } from './analyze-config.js';
+import { Analyzer, AnalyzerFront, Judge } from './analyzer.js';
+import { createDetectors, DETECTOR_SPECS } from './detectors.js';
+import { BatchReader, BatchWriter, batchBuffers, type RecordBatch } from './record-batch.js';
+import type { AnalysisReport, AnomalyRow } from './report-types.js';
+
+const config = resolveConfig(undefined, DETECTOR_SPECS);
+
+function corpus(lines: number, seed: number): string[] {
+  const out: string[] = [];
+  for (const l of generateCorpus({ ...CORPUS_DEFAULTS, lines, anomalyRate: 0.1, seed })) out.push(l.line);
+  return out;
+}
+
+type Files = [string, string[]][];
+
+/** Everything on one thread, as `--threads 1` runs it. */
+function oneThread(files: Files): { rows: AnomalyRow[]; report: AnalysisReport } {
+  const rows: AnomalyRow[] = [];
+  const a = new Analyzer({ config, detectors: createDetectors(config), sessionKeyOf, defaultYear: 2026, vigilVersion: 't' }, (r) => rows.push(r));
+  for (const [name, lines] of files) {
+    lines.forEach((l, i) => a.pushLine(name, l, i + 1));
+    a.endFile(name);
+  }
+  return { rows, report: a.finish(1, 1) };
+}
+
+/**
+ * Split as `--threads 2` runs it: the front (with sensitive_data) packs records into batches, each
+ * batch goes through structured clone with its buffers transferred (what postMessage does), and the
+ * judge unpacks them.
+ */
+function split(files: Files, capacity: number, carryFields: boolean): { rows: AnomalyRow[]; report: AnalysisReport; batches: number } {
+  const rows: AnomalyRow[] = [];
+  // sensitive_data reads parameters and attributes: in the front, or in the judge when they are carried
+  const front = new Set(carryFields ? [] : ['sensitive_data']);
+  const judge = new Judge({ config, detectors: createDetectors(config).map((d) => (front.has(d.name) ? undefined : d)), vigilVersion: 't' }, (r) => rows.push(r));
+  const reader = new BatchReader(judge);
+  let batches = 0;
+  const writer = new BatchWriter((b: RecordBatch) => {
+    batches++;
+    reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
+  }, { capacity, carryFields });
+  const f = new AnalyzerFront({ limits: config.limits, defaultYear: 2026, sessionKeyOf, detectors: createDetectors(config).map((d) => (front.has(d.name) ? d : undefined)) }, writer);
+  for (const [name, lines] of files) {
+    lines.forEach((l, i) => {
+      f.pushLine(name, l, i + 1);
+      if (i % 97 === 0) writer.flush();
+    });
+    f.endFile(name);
+  }
+  writer.flush();
+  return { rows, report: judge.finish(f.stats(), 1, 1), batches };
+}
+
+describe('record batches (the two-thread analyze)', () => {
+  it('give the same anomalies, summary and charts as one thread, whatever the batch size', () => {
+    const files: Files = [
+      ['a.log', corpus(12_000, 7)],
+      ['b.log', [...corpus(3_000, 8), 'bin\u0000ary\u0001\u0002 line', '2026-01-01 00:00:00 ERROR [x] oops', '']],
+    ];
+    const one = oneThread(files);
+    expect(one.rows.length).toBeGreaterThan(100);
+    // findings of the front's detector (sensitive_data) are merged in at their place
+    expect(one.rows.some((r) => r.detectors.includes('sensitive_data') && r.detectors.length > 1)).toBe(true);
+    expect(one.rows.some((r) => r.detectors.includes('malformed'))).toBe(true);
+    for (const [capacity, carry] of [[1, false], [50, false], [8_192, false], [1, true], [50, true], [8_192, true]] as const) {
+      const two = split(files, capacity, carry);
+      expect(two.batches).toBeGreaterThan(1);
+      expect(JSON.stringify(two.rows)).toBe(JSON.stringify(one.rows));
+      expect(JSON.stringify(two.report)).toBe(JSON.stringify(one.report));
+    }
+  });
+
+  it('carries parameters and attributes (in order, odd names included) when asked', () => {
+    const got: { params: readonly string[]; attrs: string[] | undefined }[] = [];
+    const reader = new BatchReader({ record: (input) => got.push({ params: input.params, attrs: input.record.attributes && Object.entries(input.record.attributes).flat() }), binary: () => undefined });
+    const writer = new BatchWriter((b) => reader.read(structuredClone(b)), { capacity: 2, carryFields: true });
+    const attrs = JSON.parse('{"b":"1","__proto__":"x","2":"two","a":"3"}') as Record<string, string>;
+    const rec = (params: string[], attributes?: Record<string, string>) => ({ seq: 1, source: 'f', record: { message: 'm', ...(attributes ? { attributes } : {}) }, templateId: 't', template: 't', params, createdTemplate: false, timeMs: 0 });
+    writer.record(rec(['a', 'b']), 'c', undefined);
+    writer.binary('f', '\u0000', 2);
+    writer.record(rec([], attrs), 'c', undefined);
+    writer.record(rec(['z'], {}), 'c', undefined);
+    writer.flush();
+    expect(got).toEqual([{ params: ['a', 'b'], attrs: undefined }, { params: [], attrs: Object.entries(attrs).flat() }, { params: ['z'], attrs: [] }]);
+  });
+
+  it('carries a template whose text changes within a batch at the right entry', () => {
+    const rows: { template: string; seq: number }[] = [];
+    const reader = new BatchReader({
+      record: (input) => rows.push({ template: input.template, seq: input.seq }),
+      binary: () => undefined,
+    });
+    const writer = new BatchWriter((b) => reader.read(structuredClone(b)), { capacity: 100 });
+    const rec = (seq: number, template: string) => ({ seq, source: 'f', record: { message: 'm' }, templateId: 't1', template, params: [], createdTemplate: false, timeMs: 0 });
+    writer.record(rec(1, 'user a logged in'), 'c', undefined);
+    writer.record(rec(2, 'user <*> logged in'), 'c', undefined);
+    writer.record(rec(3, 'user <*> logged in'), 'c', undefined);
+    writer.flush();
+    expect(rows).toEqual([{ template: 'user a logged in', seq: 1 }, { template: 'user <*> logged in', seq: 2 }, { template: 'user <*> logged in', seq: 3 }]);
+  });
+
+  it('refuses a detector with window findings in the front (its windows would be lost)', () => {
+    const detectors = createDetectors(config).map((d) => (d.name === 'frequency' ? d : undefined));
+    expect(() => new AnalyzerFront({ limits: config.limits, defaultYear: 2026, detectors }, { record: () => undefined, binary: () => undefined })).toThrow(/frequency/);
+  });
+});

@@ -1,0 +1,321 @@
+/**
+ * Mined records in compact batches, so `vigil analyze` can read and mine on one thread and judge on
+ * another. A batch is columns: typed arrays for numbers (transferable, no copy), one array per
+ * per-line string (message, request id, session key), and the repeated strings (file names,
+ * components, hosts, template ids and texts) as indexes into tables that only grow by what is new
+ * in the batch. Structured clone of thousands of small objects per batch would cost more than the
+ * detectors it moves off the thread.
+ *
+ * What crosses: everything the judge's detectors and statistics read from a DetectInput (seq,
+ * source, timeMs, template id and text, created flag, session key) and from its record (message,
+ * timestamp, level, component, host, request id); with `carryFields`, also the parameters and the
+ * structured fields (attributes), for sensitive_data. What never does: pid and timestamp text.
+ */
+import type { DetectInput, Finding } from '../detect/detector.js';
+import type { Level, LogRecord } from '../parse/record.js';
+import type { RecordSink } from './analyzer.js';
+
+const LEVELS: readonly (Level | undefined)[] = [undefined, 'trace', 'debug', 'info', 'notice', 'warn', 'error', 'fatal'];
+const LEVEL_CODE: Record<Level, number> = { trace: 1, debug: 2, info: 3, notice: 4, warn: 5, error: 6, fatal: 7 };
+
+const BINARY = 1;
+const CREATED = 2;
+const HAS_TIMESTAMP = 4;
+const SESSION_IS_REQUEST = 8;
+const HAS_SESSION = 16;
+
+/** Tables start over past these sizes (both sides at the same batch), so they stay bounded. */
+const MAX_NAMES = 100_000;
+const MAX_TEMPLATES = 200_000;
+
+export interface RecordBatch {
+  /** Entries: records and binary lines, in stream order. */
+  n: number;
+  /** The tables start over before this batch's entries. */
+  reset: boolean;
+  /** Names (files, components, hosts) added to the name table, in order. */
+  names: string[];
+  /**
+   * Template table changes, in entry order: the entry from which it holds, table index, template
+   * id, text (a new template, or new text for one: the miner generalised it).
+   */
+  templates: (number | string)[];
+  flags: Uint8Array;
+  level: Uint8Array;
+  seq: Float64Array;
+  timestamp: Float64Array;
+  timeMs: Float64Array;
+  source: Int32Array;
+  /** Name indexes; -1 when the record has none. */
+  component: Int32Array;
+  host: Int32Array;
+  /** What statistics group the record by (component, thread or file). */
+  group: Int32Array;
+  template: Int32Array;
+  /** The record's message, or a binary line's text. */
+  message: string[];
+  requestId: (string | null)[];
+  sessionKey: (string | null)[];
+  /** Findings of the front's detectors: entry index, detector position, findings. */
+  front: [number, number, Finding[]][];
+  /** With carryFields: each record's parameters, all in a row, and how many each record has. */
+  params?: string[];
+  paramCount?: Int32Array;
+  /** With carryFields: each record's attributes as key, value, …, and how many pairs (-1: none). */
+  attrs?: string[];
+  attrCount?: Int32Array;
+}
+
+/** The transferable buffers of a batch (for postMessage's transfer list). */
+export function batchBuffers(b: RecordBatch): ArrayBuffer[] {
+  const arrays = [b.flags, b.level, b.seq, b.timestamp, b.timeMs, b.source, b.component, b.host, b.group, b.template];
+  if (b.paramCount) arrays.push(b.paramCount);
+  if (b.attrCount) arrays.push(b.attrCount);
+  return arrays.map((a) => a.buffer as ArrayBuffer);
+}
+
+export interface BatchWriterOptions {
+  /** Entries per batch (default 8,192). */
+  capacity?: number;
+  /** Also carry each record's parameters and attributes (for detectors that read them in the judge). */
+  carryFields?: boolean;
+}
+
+/**
+ * The front's side: a RecordSink that packs records into batches of up to `capacity` entries and
+ * hands each full batch to `emit` (call flush() for the last, partial one).
+ */
+export class BatchWriter implements RecordSink {
+  private names = new Map<string, number>();
+  private templateIndex = new Map<string, Map<string, number>>();
+  private templateTexts: string[] = [];
+  private batch: RecordBatch;
+  private lastName: string | undefined;
+  private lastNameIndex = -1;
+
+  private readonly capacity: number;
+  private readonly carryFields: boolean;
+
+  constructor(
+    private readonly emit: (batch: RecordBatch) => void,
+    options: BatchWriterOptions = {},
+  ) {
+    this.capacity = options.capacity ?? 8_192;
+    this.carryFields = options.carryFields ?? false;
+    this.batch = this.fresh();
+  }
+
+  record(input: DetectInput, component: string, front: (Finding[] | undefined)[] | undefined): void {
+    const b = this.batch;
+    const i = b.n++;
+    const rec = input.record;
+    let flags = input.createdTemplate ? CREATED : 0;
+    if (rec.timestamp !== undefined) {
+      flags |= HAS_TIMESTAMP;
+      b.timestamp[i] = rec.timestamp;
+    }
+    const key = input.sessionKey;
+    if (key !== undefined) {
+      flags |= HAS_SESSION;
+      if (key === rec.requestId) flags |= SESSION_IS_REQUEST;
+      else b.sessionKey[i] = key;
+    }
+    b.flags[i] = flags;
+    b.level[i] = rec.level === undefined ? 0 : LEVEL_CODE[rec.level];
+    b.seq[i] = input.seq;
+    b.timeMs[i] = input.timeMs;
+    const comp = rec.component === undefined ? -1 : this.name(rec.component);
+    b.source[i] = this.name(input.source);
+    b.component[i] = comp;
+    b.host[i] = rec.host === undefined ? -1 : this.name(rec.host);
+    // statistics group by the component when there is one: the same string, no second lookup
+    b.group[i] = component === rec.component ? comp : this.name(component);
+    b.template[i] = this.template(i, input.source, input.templateId, input.template);
+    b.message[i] = rec.message;
+    if (rec.requestId !== undefined) b.requestId[i] = rec.requestId;
+    if (this.carryFields) {
+      const params = input.params;
+      for (let k = 0; k < params.length; k++) b.params!.push(params[k]!);
+      b.paramCount![i] = params.length;
+      const attrs = rec.attributes;
+      if (attrs === undefined) b.attrCount![i] = -1;
+      else {
+        let pairs = 0;
+        for (const k in attrs) {
+          b.attrs!.push(k, attrs[k]!);
+          pairs++;
+        }
+        b.attrCount![i] = pairs;
+      }
+    }
+    if (front !== undefined) {
+      for (let d = 0; d < front.length; d++) {
+        const f = front[d];
+        if (f !== undefined) b.front.push([i, d, f]);
+      }
+    }
+    if (b.n === this.capacity) this.flush();
+  }
+
+  binary(file: string, text: string, lineNo: number): void {
+    const b = this.batch;
+    const i = b.n++;
+    b.flags[i] = BINARY;
+    b.seq[i] = lineNo;
+    b.source[i] = this.name(file);
+    b.message[i] = text;
+    if (b.n === this.capacity) this.flush();
+  }
+
+  /** Hands on the batch being filled, if it holds anything. */
+  flush(): void {
+    if (this.batch.n === 0) return;
+    const full = this.batch;
+    this.batch = this.fresh();
+    this.emit(full);
+  }
+
+  private fresh(): RecordBatch {
+    const c = this.capacity;
+    const reset = this.names.size > MAX_NAMES || this.templateTexts.length > MAX_TEMPLATES;
+    if (reset) {
+      this.lastName = undefined;
+      this.names.clear();
+      this.templateIndex.clear();
+      this.templateTexts = [];
+    }
+    return {
+      n: 0,
+      reset,
+      names: [],
+      templates: [],
+      flags: new Uint8Array(c),
+      level: new Uint8Array(c),
+      seq: new Float64Array(c),
+      timestamp: new Float64Array(c),
+      timeMs: new Float64Array(c),
+      source: new Int32Array(c),
+      component: new Int32Array(c),
+      host: new Int32Array(c),
+      group: new Int32Array(c),
+      template: new Int32Array(c),
+      message: new Array<string>(c),
+      requestId: new Array<string | null>(c).fill(null),
+      sessionKey: new Array<string | null>(c).fill(null),
+      front: [],
+      ...(this.carryFields ? { params: [], paramCount: new Int32Array(c), attrs: [], attrCount: new Int32Array(c) } : {}),
+    };
+  }
+
+  private name(s: string): number {
+    // the file name comes with every record: the same string as last time, one comparison
+    if (s === this.lastName) return this.lastNameIndex;
+    let i = this.names.get(s);
+    if (i === undefined) {
+      i = this.names.size;
+      this.names.set(s, i);
+      this.batch.names.push(s);
+    }
+    this.lastName = s;
+    this.lastNameIndex = i;
+    return i;
+  }
+
+  private template(entry: number, source: string, id: string, text: string): number {
+    let bySource = this.templateIndex.get(source);
+    if (bySource === undefined) this.templateIndex.set(source, (bySource = new Map()));
+    let i = bySource.get(id);
+    if (i === undefined) {
+      i = this.templateTexts.length;
+      bySource.set(id, i);
+      this.templateTexts.push(text);
+      this.batch.templates.push(entry, i, id, text);
+    } else if (this.templateTexts[i] !== text) {
+      // the miner generalised the template: same id, new text
+      this.templateTexts[i] = text;
+      this.batch.templates.push(entry, i, id, text);
+    }
+    return i;
+  }
+}
+
+const NO_PARAMS: readonly string[] = Object.freeze([]);
+
+/** The judge's side: unpacks batches, in order, into the sink (the tables live here). */
+export class BatchReader {
+  private names: string[] = [];
+  private templateIds: string[] = [];
+  private templateTexts: string[] = [];
+
+  constructor(private readonly sink: RecordSink) {}
+
+  read(b: RecordBatch): void {
+    if (b.reset) {
+      this.names = [];
+      this.templateIds = [];
+      this.templateTexts = [];
+    }
+    for (const s of b.names) this.names.push(s);
+    const names = this.names;
+    const updates = b.templates;
+    const { params, paramCount, attrs, attrCount } = b;
+    let paramAt = 0;
+    let attrAt = 0;
+    let nextUpdate = 0;
+    let next = 0;
+    let front: (Finding[] | undefined)[] | undefined;
+    for (let i = 0; i < b.n; i++) {
+      while (nextUpdate < updates.length && updates[nextUpdate] === i) {
+        const t = updates[nextUpdate + 1] as number;
+        this.templateIds[t] = updates[nextUpdate + 2] as string;
+        this.templateTexts[t] = updates[nextUpdate + 3] as string;
+        nextUpdate += 4;
+      }
+      const flags = b.flags[i]!;
+      if ((flags & BINARY) !== 0) {
+        this.sink.binary(names[b.source[i]!]!, b.message[i]!, b.seq[i]!);
+        continue;
+      }
+      const record: LogRecord = { message: b.message[i]! };
+      if ((flags & HAS_TIMESTAMP) !== 0) record.timestamp = b.timestamp[i]!;
+      const level = LEVELS[b.level[i]!];
+      if (level !== undefined) record.level = level;
+      const component = b.component[i]!;
+      if (component >= 0) record.component = names[component]!;
+      const host = b.host[i]!;
+      if (host >= 0) record.host = names[host]!;
+      const requestId = b.requestId[i];
+      if (requestId !== null && requestId !== undefined) record.requestId = requestId;
+      let recordParams = NO_PARAMS;
+      if (paramCount !== undefined && params !== undefined) {
+        const n = paramCount[i]!;
+        recordParams = params.slice(paramAt, paramAt + n);
+        paramAt += n;
+      }
+      if (attrCount !== undefined && attrs !== undefined && attrCount[i]! >= 0) {
+        // no prototype: a field named __proto__ stays a field, as in the parsed record
+        const fields = Object.create(null) as Record<string, string>;
+        for (let k = 0; k < attrCount[i]!; k++, attrAt += 2) fields[attrs[attrAt]!] = attrs[attrAt + 1]!;
+        record.attributes = fields;
+      }
+      const t = b.template[i]!;
+      const input: DetectInput = {
+        seq: b.seq[i]!,
+        source: names[b.source[i]!]!,
+        record,
+        templateId: this.templateIds[t]!,
+        template: this.templateTexts[t]!,
+        params: recordParams,
+        createdTemplate: (flags & CREATED) !== 0,
+        timeMs: b.timeMs[i]!,
+      };
+      if ((flags & HAS_SESSION) !== 0) input.sessionKey = (flags & SESSION_IS_REQUEST) !== 0 ? record.requestId! : b.sessionKey[i]!;
+      front = undefined;
+      while (next < b.front.length && b.front[next]![0] === i) {
+        const [, d, f] = b.front[next++]!;
+        (front ??= [])[d] = f;
+      }
+      this.sink.record(input, names[b.group[i]!]!, front);
+    }
+  }
+}
