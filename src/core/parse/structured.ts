@@ -38,21 +38,12 @@ function asText(v: unknown): string {
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-/** Builds a record from named fields, whichever format they came from. */
-export function recordFromFields(fields: Record<string, unknown>, defaultYear: number, whole: string): LogRecord {
-  const used = new Set<string>();
-  const message = take(fields, MESSAGE_KEYS, used);
-  const levelValue = take(fields, LEVEL_KEYS, used);
-  const timeValue = take(fields, TIME_KEYS, used);
-  const component = take(fields, COMPONENT_KEYS, used);
-  const host = take(fields, HOST_KEYS, used);
-  const pid = take(fields, PID_KEYS, used);
-  const requestId = take(fields, REQUEST_KEYS, used);
+/** A record with what the role fields hold (those given); a level value that is no level word is left out. */
+function roleRecord(levelValue: unknown, timeValue: unknown, component: unknown, host: unknown, pid: unknown, requestId: unknown, defaultYear: number): LogRecord {
   const rec: LogRecord = { message: '' };
   if (levelValue !== undefined) {
     const level = typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue));
     if (level) rec.level = level;
-    else used.delete(LEVEL_KEYS.find((k) => fields[k] === levelValue)!);
   }
   if (timeValue !== undefined) {
     const ts = parseTimestampValue(timeValue, defaultYear);
@@ -65,13 +56,11 @@ export function recordFromFields(fields: Record<string, unknown>, defaultYear: n
   if (host !== undefined) rec.host = asText(host);
   if (pid !== undefined) rec.pid = asText(pid);
   if (requestId !== undefined) rec.requestId = asText(requestId);
-  const attributes: Record<string, string> = {};
-  let n = 0;
-  for (const [k, v] of Object.entries(fields)) {
-    if (used.has(k) || v === undefined || n >= MAX_ATTRIBUTES) continue;
-    attributes[k] = asText(v).slice(0, MAX_ATTRIBUTE_CHARS);
-    n++;
-  }
+  return rec;
+}
+
+/** Sets the record's attributes (`n` of them) and its message: the message field, or else the other fields. */
+function withMessage(rec: LogRecord, attributes: Record<string, string>, n: number, message: unknown, whole: string): LogRecord {
   if (n > 0) rec.attributes = attributes;
   if (message !== undefined) rec.message = asText(message);
   else {
@@ -80,6 +69,29 @@ export function recordFromFields(fields: Record<string, unknown>, defaultYear: n
     rec.message = rest || whole;
   }
   return rec;
+}
+
+/** Builds a record from named fields, whichever format they came from. */
+export function recordFromFields(fields: Record<string, unknown>, defaultYear: number, whole: string): LogRecord {
+  const used = new Set<string>();
+  const message = take(fields, MESSAGE_KEYS, used);
+  const levelValue = take(fields, LEVEL_KEYS, used);
+  const timeValue = take(fields, TIME_KEYS, used);
+  const component = take(fields, COMPONENT_KEYS, used);
+  const host = take(fields, HOST_KEYS, used);
+  const pid = take(fields, PID_KEYS, used);
+  const requestId = take(fields, REQUEST_KEYS, used);
+  const rec = roleRecord(levelValue, timeValue, component, host, pid, requestId, defaultYear);
+  // a level value that is no level word stays an attribute
+  if (levelValue !== undefined && rec.level === undefined) used.delete(LEVEL_KEYS.find((k) => fields[k] === levelValue)!);
+  const attributes: Record<string, string> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(fields)) {
+    if (used.has(k) || v === undefined || n >= MAX_ATTRIBUTES) continue;
+    attributes[k] = asText(v).slice(0, MAX_ATTRIBUTE_CHARS);
+    n++;
+  }
+  return withMessage(rec, attributes, n, message, whole);
 }
 
 /** The roles of recordFromFields, in the order it takes them. */
@@ -127,24 +139,9 @@ function recordFromFlat(fields: Record<string, unknown>, defaultYear: number, wh
   const host = valueOf(R_HOST);
   const pid = valueOf(R_PID);
   const requestId = valueOf(R_REQUEST);
-  const rec: LogRecord = { message: '' };
-  let levelUsed = levelValue !== undefined;
-  if (levelValue !== undefined) {
-    const level = typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue));
-    if (level) rec.level = level;
-    else levelUsed = false;
-  }
-  if (timeValue !== undefined) {
-    const ts = parseTimestampValue(timeValue, defaultYear);
-    if (ts !== undefined) {
-      rec.timestamp = ts;
-      rec.timestampText = asText(timeValue);
-    }
-  }
-  if (component !== undefined) rec.component = asText(component);
-  if (host !== undefined) rec.host = asText(host);
-  if (pid !== undefined) rec.pid = asText(pid);
-  if (requestId !== undefined) rec.requestId = asText(requestId);
+  const rec = roleRecord(levelValue, timeValue, component, host, pid, requestId, defaultYear);
+  // a level value that is no level word stays an attribute
+  const levelUsed = rec.level !== undefined;
   const attributes: Record<string, string> = {};
   let n = 0;
   for (const k of keys) {
@@ -155,14 +152,7 @@ function recordFromFlat(fields: Record<string, unknown>, defaultYear: number, wh
     attributes[k] = asText(v).slice(0, MAX_ATTRIBUTE_CHARS);
     n++;
   }
-  if (n > 0) rec.attributes = attributes;
-  if (message !== undefined) rec.message = asText(message);
-  else {
-    // no message key: the remaining fields are the message, so the record still mines to a template
-    const rest = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(' ');
-    rec.message = rest || whole;
-  }
-  return rec;
+  return withMessage(rec, attributes, n, message, whole);
 }
 
 /** Whether flatten(obj) would be a copy of obj: no nested object, no `__proto__` key. */
