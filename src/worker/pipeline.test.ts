@@ -8,11 +8,8 @@ import { DETECTOR_SPECS } from '../core/analyze/detectors.js';
 import { Pipeline } from './pipeline.js';
 import { MemoryQueue, type IngestBatch } from './queue.js';
 import { SourceReader } from './source-reader.js';
+import { burst, lineBatch, newProject as newStoreProject, quiet, stamp, T0 } from '../../test/pipeline-fixtures.js';
 
-const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
-const stamp = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-const quiet = (n: number, from = T0): string[] => Array.from({ length: n }, (_, i) => `${stamp(from + i * 1000)} INFO [api] GET /items/${i % 97} 200 ${i % 40}ms`);
-const burst = (n: number, from = T0 + 400_000): string[] => Array.from({ length: n }, (_, i) => `${stamp(from + i * 1000)} ERROR [db] connection refused to 10.0.0.${i % 9}:5432`);
 
 let store: VigilStore;
 
@@ -24,13 +21,9 @@ afterAll(async () => {
   await store?.close();
 });
 
-async function newProject(): Promise<string> {
-  return (await store.createProject({ name: `p-${randomUUID()}`, passwordHash: 'x', notifications: {} }, { hash: randomUUID(), prefix: 'vgl_x' })).id;
-}
+const newProject = (): Promise<string> => newStoreProject(store);
 
-function batch(projectId: string, lines: string[], id: string = randomUUID(), source = 'app'): IngestBatch {
-  return { id, projectId, source, receivedAtMs: T0 + 3_600_000, records: lines.map((text) => ({ kind: 'line', text })) };
-}
+const batch = lineBatch;
 
 function running(s: VigilStore = store): { pipeline: Pipeline; queue: MemoryQueue; stop(): Promise<void> } {
   const queue = new MemoryQueue(1_000_000);

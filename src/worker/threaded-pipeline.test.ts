@@ -6,11 +6,8 @@ import type { IncidentEvent } from '../core/incidents/incident.js';
 import { Pipeline, type PipelineObserver } from './pipeline.js';
 import { MemoryQueue, QueueError, type IngestBatch } from './queue.js';
 import { PipelineThreadDiedError, ThreadedPipeline, type ThreadedPipelineOptions } from './threaded-pipeline.js';
+import { burst, lineBatch, newProject as newStoreProject, quiet, T0 } from '../../test/pipeline-fixtures.js';
 
-const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
-const stamp = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-const quiet = (n: number, from = T0): string[] => Array.from({ length: n }, (_, i) => `${stamp(from + i * 1000)} INFO [api] GET /items/${i % 97} 200 ${i % 40}ms`);
-const burst = (n: number, from = T0 + 400_000): string[] => Array.from({ length: n }, (_, i) => `${stamp(from + i * 1000)} ERROR [db] connection refused to 10.0.0.${i % 9}:5432`);
 
 let store: VigilStore;
 
@@ -22,13 +19,9 @@ afterAll(async () => {
   await store?.close();
 });
 
-async function newProject(): Promise<string> {
-  return (await store.createProject({ name: `p-${randomUUID()}`, passwordHash: 'x', notifications: {} }, { hash: randomUUID(), prefix: 'vgl_x' })).id;
-}
+const newProject = (): Promise<string> => newStoreProject(store);
 
-function lines(projectId: string, texts: string[], id: string = randomUUID(), source = 'app'): IngestBatch {
-  return { id, projectId, source, receivedAtMs: T0 + 3_600_000, records: texts.map((text) => ({ kind: 'line', text })) };
-}
+const lines = lineBatch;
 
 function records(projectId: string, n: number, source = 'nd'): IngestBatch {
   return {

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { burst, quiet, T0 } from '../../../test/pipeline-fixtures.js';
 import { servicesProblem, TEST_REDIS_URL } from '../../../test/services.js';
 import { openStore } from '../store/open.js';
 import type { VigilStore } from '../store/vigil-store.js';
@@ -14,10 +15,6 @@ import { MemoryQueue, type IngestBatch } from '../../worker/queue.js';
 import { connectRedis, CONSUMER_GROUP, decodeMessage, encodeMessage, prepareStreams, RedisIngestPublisher, StreamNames } from './redis-streams.js';
 import { StreamWorker } from './stream-worker.js';
 
-const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
-const stamp = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-const quiet = (n: number, from: number): string[] => Array.from({ length: n }, (_, i) => `${stamp(from + i * 1000)} INFO [api] GET /items/${i % 97} 200 ${i % 40}ms`);
-const burst = (n: number, from: number): string[] => Array.from({ length: n }, (_, i) => `${stamp(from + i * 1000)} ERROR [db] connection refused to 10.0.0.${i % 9}:5432`);
 const until = async (what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
