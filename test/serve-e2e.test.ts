@@ -166,6 +166,25 @@ describe('vigil serve', () => {
     expect((await second.stop('SIGTERM')).code).toBe(0);
   });
 
+  it('stops within its grace period, not its 20 s timeout, after a live-stream client went away', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-sse-'));
+    dirs.push(dir);
+    const s = await start(dir);
+    const reg = await s.call('POST', '/api/auth/register', { json: { name: 'sse', password: 'correct horse battery' } });
+    // a Node fetch client that reads the stream a little and goes away (seen to leave a connection
+    // the server would wait on forever)
+    const ac = new AbortController();
+    const res = await fetch(`${s.url}/api/incidents/stream`, { headers: { 'x-api-key': reg.body.apiKey as string, accept: 'text/event-stream' }, signal: ac.signal });
+    await res.body!.getReader().read();
+    ac.abort();
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    const exit = await s.stop('SIGTERM');
+    expect(exit.code, s.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.stderr).toContain('vigil: stopped');
+  });
+
   it('loses nothing acknowledged when killed with SIGKILL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-serve-kill-'));
     dirs.push(dir);

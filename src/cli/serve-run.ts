@@ -30,6 +30,8 @@ import { VigilError } from './errors.js';
 const PROCESSED_BATCH_RETENTION_MS = 7 * 24 * 3_600_000;
 const PRUNE_INTERVAL_MS = 6 * 3_600_000;
 const SHUTDOWN_TIMEOUT_MS = 20_000;
+/** How long requests in flight may take to finish when the server stops, before connections are closed. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** One process per data folder: PGlite would corrupt a folder two processes write. */
 function lockDataDir(dir: string): () => void {
@@ -216,7 +218,12 @@ export async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       clearInterval(pruner);
       try {
         await syslog?.stop();
+        // requests in flight get a few seconds to finish (an ingest waits for its flush); then any
+        // connection still open is closed: one an event-stream client left behind has been seen
+        // to keep Node's server from closing at all
+        const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
         await app.close();
+        clearTimeout(force);
         queue.close();
         await queue.drained();
         await pipeline?.stop();
