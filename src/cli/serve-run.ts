@@ -25,6 +25,7 @@ import { Pipeline, type PipelineLog } from '../worker/pipeline.js';
 import { MemoryQueue } from '../worker/queue.js';
 import { ThreadedPipeline } from '../worker/threaded-pipeline.js';
 import { VigilError } from './errors.js';
+import { handleStopSignals } from './graceful-stop.js';
 
 /** Batch ids are remembered this long: redeliveries and client retries come well within it. */
 const PROCESSED_BATCH_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -124,7 +125,7 @@ export async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
     const observer = mergeObservers(metrics.pipelineObserver(), feedPublisher.observer());
     let onThreadDeath: (err: Error) => void = () => {};
     // embedded: the pipeline on a thread of its own by default (VIGIL_PIPELINE_THREAD), the store here
-    const pipeline = fleet ? undefined : config.pipeline.thread ? new ThreadedPipeline({
+    const pipelineOptions = {
       store,
       incidentWindowMs: config.incidents.windowMs,
       flushIntervalMs: config.pipeline.flushIntervalMs,
@@ -132,19 +133,12 @@ export async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
       observer,
       log: pipelineLog,
+    };
+    const pipeline = fleet ? undefined : config.pipeline.thread ? new ThreadedPipeline({
+      ...pipelineOptions,
       onDeath: (err) => onThreadDeath(err),
       ...(config.pipeline.threadMaxHeapMb !== undefined ? { maxHeapMb: config.pipeline.threadMaxHeapMb } : {}),
-    }) : new Pipeline({
-      store,
-      now: Date.now,
-      newId: randomUUID,
-      incidentWindowMs: config.incidents.windowMs,
-      flushIntervalMs: config.pipeline.flushIntervalMs,
-      flushMaxRecords: config.pipeline.flushMaxRecords,
-      snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
-      observer,
-      log: pipelineLog,
-    });
+    }) : new Pipeline({ ...pipelineOptions, now: Date.now, newId: randomUUID });
     if (pipeline instanceof ThreadedPipeline) {
       try {
         await pipeline.ready;
@@ -202,21 +196,11 @@ export async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       }
     }
 
-    let stopping = false;
-    const stop = async (signal: string): Promise<void> => {
-      if (stopping) {
-        process.stderr.write(`vigil: ${signal} again; exiting without storing what is in memory\n`);
-        process.exit(1);
-      }
-      stopping = true;
-      process.stderr.write(`vigil: ${signal}: stopping (finishing requests, storing state)\n`);
-      const timer = setTimeout(() => {
-        process.stderr.write(`vigil: could not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting\n`);
-        process.exit(1);
-      }, SHUTDOWN_TIMEOUT_MS);
-      timer.unref();
-      clearInterval(pruner);
-      try {
+    const signals = handleStopSignals({
+      timeoutMs: SHUTDOWN_TIMEOUT_MS,
+      doing: 'finishing requests, storing state',
+      stop: async () => {
+        clearInterval(pruner);
         await syslog?.stop();
         // requests in flight get a few seconds to finish (an ingest waits for its flush); then any
         // connection still open is closed: one an event-stream client left behind has been seen
@@ -232,21 +216,13 @@ export async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
         await fleet?.close();
         await s.close();
         unlock();
-        process.stderr.write('vigil: stopped\n');
-        process.exitCode = 0;
-      } catch (err) {
-        process.stderr.write(`vigil: error while stopping: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-      }
-      clearTimeout(timer);
-      // nothing should hold the process now; if something does, do not hang
-      setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
-    };
+        return 'stopped';
+      },
+    });
     // the pipeline thread died: what it held and had not stored was answered with 503s (clients
     // retry); nothing more can be processed, so say so and exit for a supervisor to restart us
     onThreadDeath = (err) => {
-      if (stopping) return;
-      stopping = true;
+      if (!signals.claim()) return;
       process.stderr.write(`vigil: VIGIL_PIPELINE_THREAD_DIED: the pipeline thread died (${err.message}); batches not yet stored were refused with 503; exiting\n`);
       setTimeout(() => process.exit(1), 5_000).unref();
       clearInterval(pruner);
@@ -261,8 +237,6 @@ export async function runServe(env: NodeJS.ProcessEnv): Promise<void> {
       })().finally(() => process.exit(1));
     };
     if (pipeline instanceof ThreadedPipeline && pipeline.deathCause) onThreadDeath(pipeline.deathCause);
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
   } catch (err) {
     await store?.close().catch(() => {});
     unlock();

@@ -21,6 +21,7 @@ import { VigilMetrics } from '../server/metrics.js';
 import { serveWorkerEndpoint } from '../server/worker-endpoint.js';
 import { Pipeline } from '../worker/pipeline.js';
 import { VigilError } from './errors.js';
+import { handleStopSignals } from './graceful-stop.js';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -67,12 +68,15 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     const feedPublisher = new PipelineFeedPublisher(feed, { onError: (err) => log.warn({ err: (err as Error).message }, 'incident feed') });
     closers.push(() => feedPublisher.close());
 
-    // the fleet's lag as the streams show it (read only: this process publishes nothing)
-    const lag = new RedisIngestPublisher(redis, names);
-    const metrics = config.metrics ? new VigilMetrics({ queue: () => lag.stats(), incidentsByStatus: () => store!.incidentCountsByStatus() }) : undefined;
-    if (metrics) {
+    // VIGIL_WORKER_METRICS_PORT: the pipeline's counters, and the fleet's lag as the streams show
+    // it (read only: this process publishes nothing)
+    let exposed: { at: NonNullable<WorkerConfig['metrics']>; metrics: VigilMetrics } | undefined;
+    if (config.metrics) {
+      const lag = new RedisIngestPublisher(redis, names);
       lag.startStats();
       closers.push(() => lag.close());
+      const s = store;
+      exposed = { at: config.metrics, metrics: new VigilMetrics({ queue: () => lag.stats(), incidentsByStatus: () => s.incidentCountsByStatus() }) };
     }
     const pipeline = new Pipeline({
       store,
@@ -83,7 +87,7 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
       flushMaxRecords: config.pipeline.flushMaxRecords,
       snapshotIntervalMs: config.pipeline.snapshotIntervalMs,
       ackOn: 'checkpoint',
-      observer: mergeObservers(feedPublisher.observer(), metrics?.pipelineObserver() ?? {}, {
+      observer: mergeObservers(feedPublisher.observer(), exposed?.metrics.pipelineObserver() ?? {}, {
         checkpointed: (projects, seconds) => {
           if (seconds > 1) log.warn({ projects, seconds }, 'slow checkpoint');
           else log.debug?.({ projects, seconds }, 'checkpoint stored');
@@ -97,10 +101,10 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     pipeline.run();
     await worker.start();
     process.stderr.write(`vigil: worker ${consumer} consuming ${names.shards} shards of "${names.prefix}" at ${describeRedisUrl(config.fleet.redisUrl)} into ${store.db.location}\n`);
-    if (config.metrics && metrics) {
+    if (exposed) {
       const endpoint = await serveWorkerEndpoint({
-        ...config.metrics,
-        metrics,
+        ...exposed.at,
+        metrics: exposed.metrics,
         worker: () => worker.stats(),
         health: () => ({ ok: pipeline.healthy, worker: consumer, ...worker.stats(), pipeline: pipeline.stats() }),
       });
@@ -109,36 +113,19 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
     }
 
     const s = store;
-    let stopping = false;
-    const stop = async (signal: string): Promise<void> => {
-      if (stopping) {
-        process.stderr.write(`vigil: ${signal} again; exiting without storing what is in memory (another worker will redo it)\n`);
-        process.exit(1);
-      }
-      stopping = true;
-      process.stderr.write(`vigil: ${signal}: stopping (finishing the entry in hand, storing state, releasing shards)\n`);
-      const timer = setTimeout(() => {
-        process.stderr.write(`vigil: could not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting (another worker will redo what was not stored)\n`);
-        process.exit(1);
-      }, SHUTDOWN_TIMEOUT_MS);
-      timer.unref();
-      try {
+    handleStopSignals({
+      timeoutMs: SHUTDOWN_TIMEOUT_MS,
+      doing: 'finishing the entry in hand, storing state, releasing shards',
+      unstored: { again: ' (another worker will redo it)', timedOut: ' (another worker will redo what was not stored)' },
+      stop: async () => {
         await worker.stop();
         await pipeline.stop();
         for (const close of closers.reverse()) await close();
         await s.close();
         const st = worker.stats();
-        process.stderr.write(`vigil: stopped (${st.processed} entries processed, ${st.acked} acknowledged)\n`);
-        process.exitCode = 0;
-      } catch (err) {
-        process.stderr.write(`vigil: error while stopping: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-      }
-      clearTimeout(timer);
-      setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+        return `stopped (${st.processed} entries processed, ${st.acked} acknowledged)`;
+      },
+    });
   } catch (err) {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
     await store?.close().catch(() => {});

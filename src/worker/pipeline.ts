@@ -697,9 +697,9 @@ export class Pipeline {
     if (incidents.length > 0) this.opts.observer?.incidentsStored?.(incidents);
     const applied = this.opts.observer?.statusApplied;
     if (applied) {
-      for (const b of pending.batches) {
-        const incident = b.command && this.tracker.get(b.projectId, b.command.incidentId);
-        if (incident) applied(incident, b.command!);
+      for (const { projectId, command } of pending.batches) {
+        const incident = command && this.tracker.get(projectId, command.incidentId);
+        if (incident) applied(incident, command);
       }
     }
     for (const b of pending.batches) this.remember(`${b.projectId}\u0000${b.batchId}`, b.entryId);

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskMessage, WILDCARD } from '../parse/mask.js';
 import { conflicts, fitsSlot, sameKey, TemplateMiner, toSlots } from './miner.js';
+import { mulberry32 as rng } from '../detect/random.js';
 
 interface ClusterView {
   id: string;
@@ -48,17 +49,6 @@ function plainSearch(list: readonly ClusterView[], slots: readonly string[], thr
     }
   }
   return best && bestSim >= threshold ? best : undefined;
-}
-
-/** A small seeded generator (mulberry32): the same lines on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = ['start', 'stop', 'VM', 'Paused', 'Resumed', 'user', 'session', 'opened', 'closed', 'for', 'from', 'block', 'error', 'failed', 'Inode-cache', 'Step_LSC', 'mapred.job.id', 'mapred.task.id', 'onExtend:', '(Lifecycle', 'Event)', 'done.', '"View', 'root,'];

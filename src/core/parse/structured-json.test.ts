@@ -5,17 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { flatten, parseJsonLine, recordFromFields } from './structured.js';
-
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../detect/random.js';
 
 const KEYS = [
   'message', 'msg', 'log', 'text', 'body', 'event', 'level', 'severity', 'lvl', 'levelname', 'status', 'timestamp', 'time', 'ts', '@timestamp', 't',
