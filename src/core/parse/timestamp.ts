@@ -139,7 +139,18 @@ function readClock(line: string, p: number, dotToo: boolean): boolean {
       p += 3;
     }
   }
-  // a fraction: its first three digits are milliseconds (`.5` is 500, `.123456` is 123)
+  readFraction(line, p);
+  fast.h = h;
+  fast.mi = mi;
+  fast.s = s;
+  return true;
+}
+
+/**
+ * `(?:[.,:](\d{1,9}))?` at `p`: a fraction, whose first three digits are milliseconds (`.5` is
+ * 500, `.123456` is 123). Sets fast.ms (0 without one) and fast.p (after it).
+ */
+function readFraction(line: string, p: number): void {
   let ms = 0;
   const c = line.charCodeAt(p);
   if ((c === 46 || c === 44 || c === 58) && digitAt(line, p + 1) >= 0) {
@@ -151,12 +162,8 @@ function readClock(line: string, p: number, dotToo: boolean): boolean {
       p++;
     }
   }
-  fast.h = h;
-  fast.mi = mi;
-  fast.s = s;
   fast.ms = ms;
   fast.p = p;
-  return true;
 }
 
 /** `Z`, `UTC`, `GMT`, `+hh:mm` or `+hhmm` at `q`: sets fast.zoneMs and fast.p. */
@@ -259,18 +266,9 @@ function fastCompact8(line: string, at: number): boolean {
   const mi = h < 0 ? -1 : smallNumber(line, false);
   const s = mi < 0 ? -1 : smallNumber(line, true);
   if (s < 0) return false;
+  readFraction(line, fast.p);
+  const ms = fast.ms;
   let p = fast.p;
-  let ms = 0;
-  const c = line.charCodeAt(p);
-  if ((c === 46 || c === 44 || c === 58) && digitAt(line, p + 1) >= 0) {
-    p++;
-    for (let k = 0; k < 9; k++) {
-      const dg = digitAt(line, p);
-      if (dg < 0) break;
-      if (k < 3) ms += dg * (k === 0 ? 100 : k === 1 ? 10 : 1);
-      p++;
-    }
-  }
   if (line.charCodeAt(p) === 90 /* Z */) p++;
   if (digitAt(line, p) >= 0) return false;
   fast.end = p;
