@@ -31,32 +31,37 @@ export interface SensitiveMatch {
 const PRECHECK = /A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|Iza)|eyJ|-----BEGIN|gh[pousr]_|github_pat_|xox[abposr]-|[sr]k_(?:live|test)_|hooks\.slack|bearer|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|credential|@/i;
 
 /**
- * Cheap gate for cards and SSNs: a run of at least 9 digits, single spaces or dashes between them
- * allowed (an SSN has 9 digits, a card 13 to 19). One pass over the characters, no regex.
+ * Where a card match starts: the card rule's regex up to its 13th digit (every card match starts
+ * with a match of this); where an SSN starts, likewise, without the rule's exclusions.
  */
-function hasLongDigitRun(text: string): boolean {
-  let digits = 0;
-  let prevSep = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++digits >= 9) return true;
-      prevSep = false;
-    } else if ((c === 32 || c === 45) && digits > 0 && !prevSep) {
-      prevSep = true;
-    } else {
-      digits = 0;
-      prevSep = false;
-    }
-  }
-  return false;
-}
+const CARD_START = /(?<![\w.+-])\d(?:[ -]?\d){12}/;
+const SSN_START = /(?<![\w-])\d{3}-\d{2}-\d{4}/;
+
+/**
+ * The one gate most text stops at: PRECHECK (written as a trie: the same matches, fewer
+ * alternatives tried at each character), CARD_START or SSN_START, in one scan.
+ */
+const ANY_START = new RegExp(
+  '[Aa](?:[Kk][Ii][Aa]|[Ss][Ii][Aa]|[Gg][Pp][Aa]|[Ii][Dd][Aa]|[Rr][Oo][Aa]|[Ii][Pp][Aa]|[Nn][Pp][Aa]|[Nn][Vv][Aa]|[Ii][Zz][Aa]|[Pp][Ii][_-]?[Kk][Ee][Yy]|[Cc][Cc][Ee][Ss][Ss][_-]?[Kk][Ee][Yy]|[Uu][Tt][Hh])'
+  + '|[Ee][Yy][Jj]|-----[Bb][Ee][Gg][Ii][Nn]|[Gg](?:[Hh][PpOoUuSsRr]_|[Ii][Tt][Hh][Uu][Bb]_[Pp][Aa][Tt]_)|[Xx][Oo][Xx][AaBbPpOoSsRr]-'
+  + '|[SsRr][Kk]_(?:[Ll][Ii][Vv][Ee]|[Tt][Ee][Ss][Tt])_|[Hh][Oo][Oo][Kk][Ss]\\.[Ss][Ll][Aa][Cc][Kk]|[Bb][Ee][Aa][Rr][Ee][Rr]'
+  + '|[Pp](?:[Aa][Ss][Ss]|[Ww][Dd]|[Rr][Ii][Vv][Aa][Tt][Ee][_-]?[Kk][Ee][Yy])|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]'
+  + '|[Cc][Rr][Ee][Dd][Ee][Nn][Tt][Ii][Aa][Ll]|@'
+  + `|${CARD_START.source}|${SSN_START.source}`,
+);
+
+/** Which of the card and SSN rules may match a text. */
+const MAY_CARD = 1;
+const MAY_SSN = 2;
 
 interface Rule {
   kind: SensitiveKind | 'keyed';
   re: RegExp;
-  /** Rules over digits run only when the text has a long digit run (see hasLongDigitRun). */
-  numeric?: boolean;
+  /**
+   * What every match of the rule holds (a literal, or a cheap regex): the rule runs only on a text
+   * that has it. For the card and SSN rules, their MAY_* bit (CARD_START, SSN_START).
+   */
+  gate: string | RegExp | number;
   /** Capture group holding the secret (0 = the whole match). */
   group: number;
   validate?: (value: string) => boolean;
@@ -159,35 +164,55 @@ function keyedKind(key: string): SensitiveKind {
   return 'credential';
 }
 
+/** What the key of every KEYED_SECRET match holds. */
+const KEYED_WORD = /pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|credential/i;
+
 const KEYED_SECRET =
   /(?<![A-Za-z0-9])((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|passphrase|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|authorization|credentials?))["']?\s*[=:]\s*(?:"([^"\r\n]{1,256})"|'([^'\r\n]{1,256})'|(?:(?:bearer|basic|token|digest)\s+)?([^\s,;&"'<>(){}[\]]{1,256}))/gi;
 
 /** Checked in order; a later match overlapping an earlier one is dropped. */
 const RULES: readonly Rule[] = [
-  { kind: 'private_key', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g, group: 0, mask: (v) => v },
-  { kind: 'url_credentials', re: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@]{1,64}:([^\s@/]{1,128})@/gi, group: 1 },
-  { kind: 'bearer_token', re: /\bbearer\s+([A-Za-z0-9\-._~+/]{12,}=*)/gi, group: 1 },
-  { kind: 'aws_access_key', re: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b/g, group: 0 },
-  { kind: 'github_token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g, group: 0 },
-  { kind: 'slack_token', re: /\bxox[abposr]-[A-Za-z0-9-]{10,250}/g, group: 0 },
-  { kind: 'slack_webhook', re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{10,}/g, group: 0 },
-  { kind: 'stripe_key', re: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g, group: 0 },
-  { kind: 'google_api_key', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, group: 0 },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, group: 0 },
-  { kind: 'keyed', re: KEYED_SECRET, group: -1, validate: plausibleSecret },
-  { kind: 'email', re: /(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b/g, group: 0, mask: maskEmail },
-  { kind: 'credit_card', numeric: true, re: /(?<![\w.+-])\d(?:[ -]?\d){12,18}(?![\w.]|[ -]?\d)/g, group: 0, validate: isCardNumber, mask: maskCard },
-  { kind: 'ssn', numeric: true, re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g, group: 0, mask: (v) => `***-**-${v.slice(-4)}` },
+  { kind: 'private_key', gate: '-----BEGIN ', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g, group: 0, mask: (v) => v },
+  { kind: 'url_credentials', gate: '://', re: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@]{1,64}:([^\s@/]{1,128})@/gi, group: 1 },
+  { kind: 'bearer_token', gate: /bearer/i, re: /\bbearer\s+([A-Za-z0-9\-._~+/]{12,}=*)/gi, group: 1 },
+  { kind: 'aws_access_key', gate: /A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)/, re: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b/g, group: 0 },
+  { kind: 'github_token', gate: /gh[pousr]_|github_pat_/, re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g, group: 0 },
+  { kind: 'slack_token', gate: /xox[abposr]-/, re: /\bxox[abposr]-[A-Za-z0-9-]{10,250}/g, group: 0 },
+  { kind: 'slack_webhook', gate: 'https://hooks.slack.com/services/', re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{10,}/g, group: 0 },
+  { kind: 'stripe_key', gate: /[sr]k_(?:live|test)_/, re: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g, group: 0 },
+  { kind: 'google_api_key', gate: 'AIza', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, group: 0 },
+  { kind: 'jwt', gate: 'eyJ', re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, group: 0 },
+  { kind: 'keyed', gate: KEYED_WORD, re: KEYED_SECRET, group: -1, validate: plausibleSecret },
+  { kind: 'email', gate: '@', re: /(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b/g, group: 0, mask: maskEmail },
+  { kind: 'credit_card', gate: MAY_CARD, re: /(?<![\w.+-])\d(?:[ -]?\d){12,18}(?![\w.]|[ -]?\d)/g, group: 0, validate: isCardNumber, mask: maskCard },
+  { kind: 'ssn', gate: MAY_SSN, re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g, group: 0, mask: (v) => `***-**-${v.slice(-4)}` },
 ];
 
-/** All sensitive values in a text, masked, in order of position, never overlapping. */
+/** Whether a word rule's gate is found in `text`. */
+function gateOpen(gate: string | RegExp, text: string): boolean {
+  return typeof gate === 'string' ? text.includes(gate) : gate.test(text);
+}
+
+/**
+ * All sensitive values in a text, masked, in order of position, never overlapping. Most text stops
+ * at one regex (ANY_START); the rest runs only the rules whose gate it holds.
+ */
 export function findSensitive(text: string): SensitiveMatch[] {
-  const words = PRECHECK.test(text);
-  const numbers = hasLongDigitRun(text);
-  if (!words && !numbers) return [];
-  const out: SensitiveMatch[] = [];
+  if (!ANY_START.test(text)) return [];
+  return runRules(text, true);
+}
+
+/** findSensitive without any gate: every rule runs on the text (the reference the gates are tested against). */
+export function findSensitiveUngated(text: string): SensitiveMatch[] {
+  return runRules(text, false);
+}
+
+function runRules(text: string, gated: boolean): SensitiveMatch[] {
+  const words = !gated || PRECHECK.test(text);
+  const numeric = !gated ? MAY_CARD | MAY_SSN : (CARD_START.test(text) ? MAY_CARD : 0) | (SSN_START.test(text) ? MAY_SSN : 0);
+  let out: SensitiveMatch[] | undefined;
   for (const rule of RULES) {
-    if (rule.numeric ? !numbers : !words) continue;
+    if (typeof rule.gate === 'number' ? (numeric & rule.gate) === 0 : !words || (gated && !gateOpen(rule.gate, text))) continue;
     rule.re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = rule.re.exec(text)) !== null) {
@@ -210,11 +235,12 @@ export function findSensitive(text: string): SensitiveMatch[] {
       // `auth:SIMPLE`, `credentials: KERBEROS`: generic keys need a value that looks generated
       if (kind === 'credential' && !looksGenerated(value)) continue;
       const end = start + value.length;
-      if (out.some((o) => start < o.end && end > o.start)) continue;
+      if (out === undefined) out = [];
+      else if (out.some((o) => start < o.end && end > o.start)) continue;
       out.push({ kind, masked: (rule.mask ?? maskSecret)(value), start, end });
     }
   }
-  return out.sort((a, b) => a.start - b.start);
+  return out === undefined ? [] : out.sort((a, b) => a.start - b.start);
 }
 
 /** The text with every sensitive value replaced by its mask (for showing lines or templates safely). */
@@ -248,7 +274,9 @@ const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 
  */
 const TEMPLATE_MAY_HOLD_SECRET = /(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth(?:orization)?|credentials?)["']?\s*[=:]|\b(?:bearer|basic)\s|A(?:KIA|SIA|Iza)|eyJ|-----BEGIN|gh[pousr]_|github_pat_|xox[abposr]-|[sr]k_(?:live|test)_|hooks\.slack|@/i;
 const VALUE_PREFIXES = ['AKIA', 'ASIA', 'AIza', 'eyJ', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'xox', 'sk_', 'rk_', 'https://hooks.slack'];
-const PREFIX_FIRST: ReadonlySet<number> = new Set(VALUE_PREFIXES.map((p) => p.charCodeAt(0)));
+/** First characters of VALUE_PREFIXES (1: one starts with it). */
+const PREFIX_FIRST = new Uint8Array(128);
+for (const p of VALUE_PREFIXES) PREFIX_FIRST[p.charCodeAt(0)] = 1;
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 
 /** Whether one parameter may be a value secret (a cheap test: no regex for ordinary values). */
@@ -276,22 +304,30 @@ function attributesMayHold(attrs: Record<string, string>): boolean {
   return false;
 }
 
-function paramMayBeSensitive(p: string, next: readonly string[], i: number): boolean {
-  if (p.length < 4) return false;
-  if (p.includes('@')) return true;
+/**
+ * Whether one value (a parameter, or a field's value) may be a secret on its own: an address, a
+ * card number or SSN, a token prefix, a URL with a password. `next` holds the values after it (a
+ * card written in groups). Exported for tests.
+ */
+export function paramMayBeSensitive(p: string, next: readonly string[], i: number): boolean {
+  const n = p.length;
+  if (n < 4) return false;
   const c0 = p.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {
-    // card numbers and SSNs: digits with optional separators only
+    // an address (`@`), or a card number or SSN: digits with optional separators only
     let digits = 0;
-    for (let k = 0; k < p.length; k++) {
+    let other = false;
+    for (let k = 0; k < n; k++) {
       const c = p.charCodeAt(k);
       if (c >= 48 && c <= 57) digits++;
-      else if (c !== 45 && c !== 32) return false;
+      else if (c === 64) return true;
+      else if (c !== 45 && c !== 32) other = true;
     }
+    if (other) return false;
     if (digits >= 13) return isCardNumber(p);
     if (digits === 9) return SSN_SHAPE.test(p);
     // a card written in groups arrives as several values: 4111 1111 1111 1111
-    if (digits === 4 && p.length === 4) {
+    if (digits === 4 && n === 4) {
       let joined = p;
       for (let k = i + 1; k < next.length && k <= i + 4 && /^\d{3,6}$/.test(next[k]!); k++) joined += next[k];
       return joined.length >= 13 && isCardNumber(joined);
@@ -299,8 +335,20 @@ function paramMayBeSensitive(p: string, next: readonly string[], i: number): boo
     return false;
   }
   // every prefix starts with one of these letters: most values are out after one comparison
-  if (PREFIX_FIRST.has(c0)) for (const prefix of VALUE_PREFIXES) if (p.startsWith(prefix)) return true;
-  return p.includes('://') && p.includes(':', p.indexOf('://') + 3);
+  if (c0 < 128 && PREFIX_FIRST[c0] === 1) for (const prefix of VALUE_PREFIXES) if (p.startsWith(prefix)) return true;
+  // an address (`@`) anywhere, or a URL (`://`) with a `:` after it (a password); one pass
+  let scheme = -1;
+  for (let k = 0; k < n; k++) {
+    const c = p.charCodeAt(k);
+    if (c === 64) return true;
+    if (c !== 58) continue;
+    if (scheme >= 0) return true;
+    if (k + 2 < n && p.charCodeAt(k + 1) === 47 && p.charCodeAt(k + 2) === 47) {
+      scheme = k;
+      k += 2;
+    }
+  }
+  return false;
 }
 
 /**
