@@ -1,10 +1,15 @@
 /**
  * Mined records in compact batches, so `vigil analyze` can read and mine on one thread and judge on
- * another. A batch is columns: typed arrays for numbers (transferable, no copy), one array per
- * per-line string (message, request id, session key), and the repeated strings (file names,
- * components, hosts, template ids and texts) as indexes into tables that only grow by what is new
- * in the batch. Structured clone of thousands of small objects per batch would cost more than the
- * detectors it moves off the thread.
+ * another. A batch is columns: typed arrays for numbers (transferable, no copy), one array of
+ * messages, and the repeated strings (file names, components, hosts, template ids and texts) as
+ * indexes into tables that only grow by what is new in the batch. Structured clone of thousands of
+ * small objects per batch would cost more than the detectors it moves off the thread.
+ *
+ * What structured clone costs is strings, so fewer cross: a message equal to its template's text
+ * (a JSON line's constant `msg`) is not sent; request ids and session keys, which repeat on every
+ * line of a request, are sent once per batch (`ids`) and referred to by index. The string arrays
+ * are packed (filled with push): V8 clones an array with holes property by property, several
+ * times slower.
  *
  * What crosses: everything the judge's detectors and statistics read from a DetectInput (seq,
  * source, timeMs, template id and text, created flag, session key) and from its record (message,
@@ -23,6 +28,8 @@ const CREATED = 2;
 const HAS_TIMESTAMP = 4;
 const SESSION_IS_REQUEST = 8;
 const HAS_SESSION = 16;
+/** The message is the template's text: not in `message`. */
+const MESSAGE_IS_TEMPLATE = 32;
 
 /** Tables start over past these sizes (both sides at the same batch), so they stay bounded. */
 const MAX_NAMES = 100_000;
@@ -52,10 +59,16 @@ export interface RecordBatch {
   /** What statistics group the record by (component, thread or file). */
   group: Int32Array;
   template: Int32Array;
-  /** The record's message, or a binary line's text. */
+  /**
+   * Messages of the entries, in order: the record's message (unless MESSAGE_IS_TEMPLATE), or a
+   * binary line's text.
+   */
   message: string[];
-  requestId: (string | null)[];
-  sessionKey: (string | null)[];
+  /** Request ids and session keys of this batch, each once. */
+  ids: string[];
+  /** Index in `ids` of the record's request id, and of its session key (-1: none, or the request id). */
+  requestId: Int32Array;
+  sessionKey: Int32Array;
   /** Findings of the front's detectors: entry index, detector position, findings. */
   front: [number, number, Finding[]][];
   /** With carryFields: each record's parameters, all in a row, and how many each record has. */
@@ -68,7 +81,7 @@ export interface RecordBatch {
 
 /** The transferable buffers of a batch (for postMessage's transfer list). */
 export function batchBuffers(b: RecordBatch): ArrayBuffer[] {
-  const arrays = [b.flags, b.level, b.seq, b.timestamp, b.timeMs, b.source, b.component, b.host, b.group, b.template];
+  const arrays = [b.flags, b.level, b.seq, b.timestamp, b.timeMs, b.source, b.component, b.host, b.group, b.template, b.requestId, b.sessionKey];
   if (b.paramCount) arrays.push(b.paramCount);
   if (b.attrCount) arrays.push(b.attrCount);
   return arrays.map((a) => a.buffer as ArrayBuffer);
@@ -92,6 +105,8 @@ export class BatchWriter implements RecordSink {
   private batch: RecordBatch;
   private lastName: string | undefined;
   private lastNameIndex = -1;
+  /** The batch's `ids`, by value. */
+  private ids = new Map<string, number>();
 
   private readonly capacity: number;
   private readonly carryFields: boolean;
@@ -118,9 +133,8 @@ export class BatchWriter implements RecordSink {
     if (key !== undefined) {
       flags |= HAS_SESSION;
       if (key === rec.requestId) flags |= SESSION_IS_REQUEST;
-      else b.sessionKey[i] = key;
+      else b.sessionKey[i] = this.id(key);
     }
-    b.flags[i] = flags;
     b.level[i] = rec.level === undefined ? 0 : LEVEL_CODE[rec.level];
     b.seq[i] = input.seq;
     b.timeMs[i] = input.timeMs;
@@ -131,8 +145,11 @@ export class BatchWriter implements RecordSink {
     // statistics group by the component when there is one: the same string, no second lookup
     b.group[i] = component === rec.component ? comp : this.name(component);
     b.template[i] = this.template(i, input.source, input.templateId, input.template);
-    b.message[i] = rec.message;
-    if (rec.requestId !== undefined) b.requestId[i] = rec.requestId;
+    // (a different message mostly differs in length: one comparison)
+    if (rec.message === input.template) flags |= MESSAGE_IS_TEMPLATE;
+    else b.message.push(rec.message);
+    b.flags[i] = flags;
+    if (rec.requestId !== undefined) b.requestId[i] = this.id(rec.requestId);
     if (this.carryFields) {
       const params = input.params;
       for (let k = 0; k < params.length; k++) b.params!.push(params[k]!);
@@ -163,7 +180,7 @@ export class BatchWriter implements RecordSink {
     b.flags[i] = BINARY;
     b.seq[i] = lineNo;
     b.source[i] = this.name(file);
-    b.message[i] = text;
+    b.message.push(text);
     if (b.n === this.capacity) this.flush();
   }
 
@@ -172,6 +189,7 @@ export class BatchWriter implements RecordSink {
     if (this.batch.n === 0) return;
     const full = this.batch;
     this.batch = this.fresh();
+    this.ids = new Map();
     this.emit(full);
   }
 
@@ -199,9 +217,10 @@ export class BatchWriter implements RecordSink {
       host: new Int32Array(c),
       group: new Int32Array(c),
       template: new Int32Array(c),
-      message: new Array<string>(c),
-      requestId: new Array<string | null>(c).fill(null),
-      sessionKey: new Array<string | null>(c).fill(null),
+      message: [],
+      ids: [],
+      requestId: new Int32Array(c).fill(-1),
+      sessionKey: new Int32Array(c).fill(-1),
       front: [],
       ...(this.carryFields ? { params: [], paramCount: new Int32Array(c), attrs: [], attrCount: new Int32Array(c) } : {}),
     };
@@ -218,6 +237,17 @@ export class BatchWriter implements RecordSink {
     }
     this.lastName = s;
     this.lastNameIndex = i;
+    return i;
+  }
+
+  /** The index of a request id or session key in the batch's `ids`. */
+  private id(s: string): number {
+    let i = this.ids.get(s);
+    if (i === undefined) {
+      i = this.batch.ids.length;
+      this.ids.set(s, i);
+      this.batch.ids.push(s);
+    }
     return i;
   }
 
@@ -259,6 +289,8 @@ export class BatchReader {
     const names = this.names;
     const updates = b.templates;
     const { params, paramCount, attrs, attrCount } = b;
+    const { message, ids } = b;
+    let messageAt = 0;
     let paramAt = 0;
     let attrAt = 0;
     let nextUpdate = 0;
@@ -273,10 +305,11 @@ export class BatchReader {
       }
       const flags = b.flags[i]!;
       if ((flags & BINARY) !== 0) {
-        this.sink.binary(names[b.source[i]!]!, b.message[i]!, b.seq[i]!);
+        this.sink.binary(names[b.source[i]!]!, message[messageAt++]!, b.seq[i]!);
         continue;
       }
-      const record: LogRecord = { message: b.message[i]! };
+      const t = b.template[i]!;
+      const record: LogRecord = { message: (flags & MESSAGE_IS_TEMPLATE) !== 0 ? this.templateTexts[t]! : message[messageAt++]! };
       if ((flags & HAS_TIMESTAMP) !== 0) record.timestamp = b.timestamp[i]!;
       const level = LEVELS[b.level[i]!];
       if (level !== undefined) record.level = level;
@@ -284,8 +317,8 @@ export class BatchReader {
       if (component >= 0) record.component = names[component]!;
       const host = b.host[i]!;
       if (host >= 0) record.host = names[host]!;
-      const requestId = b.requestId[i];
-      if (requestId !== null && requestId !== undefined) record.requestId = requestId;
+      const requestId = b.requestId[i]!;
+      if (requestId >= 0) record.requestId = ids[requestId]!;
       let recordParams = NO_PARAMS;
       if (paramCount !== undefined && params !== undefined) {
         const n = paramCount[i]!;
@@ -298,7 +331,6 @@ export class BatchReader {
         for (let k = 0; k < attrCount[i]!; k++, attrAt += 2) fields[attrs[attrAt]!] = attrs[attrAt + 1]!;
         record.attributes = fields;
       }
-      const t = b.template[i]!;
       const input: DetectInput = {
         seq: b.seq[i]!,
         source: names[b.source[i]!]!,
@@ -309,7 +341,7 @@ export class BatchReader {
         createdTemplate: (flags & CREATED) !== 0,
         timeMs: b.timeMs[i]!,
       };
-      if ((flags & HAS_SESSION) !== 0) input.sessionKey = (flags & SESSION_IS_REQUEST) !== 0 ? record.requestId! : b.sessionKey[i]!;
+      if ((flags & HAS_SESSION) !== 0) input.sessionKey = (flags & SESSION_IS_REQUEST) !== 0 ? record.requestId! : ids[b.sessionKey[i]!]!;
       front = undefined;
       while (next < b.front.length && b.front[next]![0] === i) {
         const [, d, f] = b.front[next++]!;

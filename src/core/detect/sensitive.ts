@@ -274,9 +274,9 @@ const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 
  */
 const TEMPLATE_MAY_HOLD_SECRET = /(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth(?:orization)?|credentials?)["']?\s*[=:]|\b(?:bearer|basic)\s|A(?:KIA|SIA|Iza)|eyJ|-----BEGIN|gh[pousr]_|github_pat_|xox[abposr]-|[sr]k_(?:live|test)_|hooks\.slack|@/i;
 const VALUE_PREFIXES = ['AKIA', 'ASIA', 'AIza', 'eyJ', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'xox', 'sk_', 'rk_', 'https://hooks.slack'];
-/** First characters of VALUE_PREFIXES (1: one starts with it). */
-const PREFIX_FIRST = new Uint8Array(128);
-for (const p of VALUE_PREFIXES) PREFIX_FIRST[p.charCodeAt(0)] = 1;
+/** VALUE_PREFIXES by their first character. */
+const PREFIXES_BY_FIRST: (string[] | undefined)[] = [];
+for (const p of VALUE_PREFIXES) (PREFIXES_BY_FIRST[p.charCodeAt(0)] ??= []).push(p);
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 
 /** Whether one parameter may be a value secret (a cheap test: no regex for ordinary values). */
@@ -335,7 +335,8 @@ export function paramMayBeSensitive(p: string, next: readonly string[], i: numbe
     return false;
   }
   // every prefix starts with one of these letters: most values are out after one comparison
-  if (c0 < 128 && PREFIX_FIRST[c0] === 1) for (const prefix of VALUE_PREFIXES) if (p.startsWith(prefix)) return true;
+  const prefixes = c0 < 128 ? PREFIXES_BY_FIRST[c0] : undefined;
+  if (prefixes !== undefined) for (let k = 0; k < prefixes.length; k++) if (p.startsWith(prefixes[k]!)) return true;
   // an address (`@`) anywhere, or a URL (`://`) with a `:` after it (a password); one pass
   let scheme = -1;
   for (let k = 0; k < n; k++) {
