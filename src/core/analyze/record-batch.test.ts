@@ -6,6 +6,9 @@ import { Analyzer, AnalyzerFront, Judge } from './analyzer.js';
 import { createDetectors, DETECTOR_SPECS } from './detectors.js';
 import { BatchReader, BatchWriter, batchBuffers, type RecordBatch } from './record-batch.js';
 import type { AnalysisReport, AnomalyRow } from './report-types.js';
+import type { DetectInput } from '../detect/detector.js';
+import { mulberry32 } from '../detect/random.js';
+import type { LogRecord } from '../parse/record.js';
 
 const config = resolveConfig(undefined, DETECTOR_SPECS);
 
@@ -102,6 +105,33 @@ describe('record batches (the two-thread analyze)', () => {
     writer.record(rec(3, 'user <*> logged in'), 'c', undefined);
     writer.flush();
     expect(rows).toEqual([{ template: 'user a logged in', seq: 1 }, { template: 'user <*> logged in', seq: 2 }, { template: 'user <*> logged in', seq: 3 }]);
+  });
+
+  it('carries every record field exactly: messages equal to their template, repeated and colliding ids, empty ids', () => {
+    const rnd = mulberry32(3);
+    const inputs: DetectInput[] = [];
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    // many ids of equal length and last characters (they share slots of the writer's id table)
+    const ids = ['', 'r', 'req-1', 'req-2', 'req-a1', 'req-b1', 'xx-1', 'yy-1', ...Array.from({ length: 600 }, (_, k) => `req-${String(k).padStart(6, '0')}`)];
+    for (let k = 0; k < 5_000; k++) {
+      const template = pick(['user <*> logged in', 'plain text', 'cache warmed', '']);
+      const record: LogRecord = { message: rnd() < 0.4 ? template : pick(['user a logged in', 'plain text!', '', 'cache warmed ']) };
+      if (rnd() < 0.5) record.requestId = pick(ids);
+      if (rnd() < 0.3) record.level = 'info';
+      const input: DetectInput = { seq: k + 1, source: pick(['a', 'b']), record, templateId: `t${template.length}`, template, params: [], createdTemplate: false, timeMs: k };
+      const r = rnd();
+      if (r < 0.3 && record.requestId !== undefined) input.sessionKey = record.requestId;
+      else if (r < 0.7) input.sessionKey = pick(ids);
+      inputs.push(input);
+    }
+    for (const capacity of [1, 7, 300, 8_192]) {
+      const got: DetectInput[] = [];
+      const reader = new BatchReader({ record: (input) => got.push(input), binary: () => undefined });
+      const writer = new BatchWriter((b) => reader.read(structuredClone(b, { transfer: batchBuffers(b) })), { capacity });
+      for (const input of inputs) writer.record(input, 'c', undefined);
+      writer.flush();
+      expect(got).toEqual(inputs);
+    }
   });
 
   it('refuses a detector with window findings in the front (its windows would be lost)', () => {

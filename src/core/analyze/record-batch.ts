@@ -31,6 +31,9 @@ const HAS_SESSION = 16;
 /** The message is the template's text: not in `message`. */
 const MESSAGE_IS_TEMPLATE = 32;
 
+/** Slots of the writer's table of recent request ids and session keys (a power of two). */
+const ID_SLOTS = 256;
+
 /** Tables start over past these sizes (both sides at the same batch), so they stay bounded. */
 const MAX_NAMES = 100_000;
 const MAX_TEMPLATES = 200_000;
@@ -105,8 +108,14 @@ export class BatchWriter implements RecordSink {
   private batch: RecordBatch;
   private lastName: string | undefined;
   private lastNameIndex = -1;
-  /** The batch's `ids`, by value. */
-  private ids = new Map<string, number>();
+  /**
+   * Recent request ids and session keys and their index in the batch's `ids`, by a cheap hash of
+   * their last characters (a Map would hash each new string whole). A slot holds the last id that
+   * fell in it: an id that comes back after another took its slot is sent again, which costs a
+   * string, never a wrong answer.
+   */
+  private idSlots: string[] = new Array<string>(ID_SLOTS).fill('');
+  private idIndex = new Int32Array(ID_SLOTS);
 
   private readonly capacity: number;
   private readonly carryFields: boolean;
@@ -189,7 +198,7 @@ export class BatchWriter implements RecordSink {
     if (this.batch.n === 0) return;
     const full = this.batch;
     this.batch = this.fresh();
-    this.ids = new Map();
+    this.idSlots.fill('');
     this.emit(full);
   }
 
@@ -242,12 +251,13 @@ export class BatchWriter implements RecordSink {
 
   /** The index of a request id or session key in the batch's `ids`. */
   private id(s: string): number {
-    let i = this.ids.get(s);
-    if (i === undefined) {
-      i = this.batch.ids.length;
-      this.ids.set(s, i);
-      this.batch.ids.push(s);
-    }
+    const n = s.length;
+    const slot = n === 0 ? 0 : (n * 31 + s.charCodeAt(n - 1) * 7 + s.charCodeAt(n >> 1)) & (ID_SLOTS - 1);
+    if (this.idSlots[slot] === s && n > 0) return this.idIndex[slot]!;
+    const i = this.batch.ids.length;
+    this.batch.ids.push(s);
+    this.idSlots[slot] = s;
+    this.idIndex[slot] = i;
     return i;
   }
 
