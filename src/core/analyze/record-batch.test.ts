@@ -118,6 +118,8 @@ describe('record batches (the two-thread analyze)', () => {
       const record: LogRecord = { message: rnd() < 0.4 ? template : pick(['user a logged in', 'plain text!', '', 'cache warmed ']) };
       if (rnd() < 0.5) record.requestId = pick(ids);
       if (rnd() < 0.3) record.level = 'info';
+      if (rnd() < 0.6) record.component = pick(ids);
+      if (rnd() < 0.3) record.host = pick(ids);
       const input: DetectInput = { seq: k + 1, source: pick(['a', 'b']), record, templateId: `t${template.length}`, template, params: [], createdTemplate: false, timeMs: k };
       const r = rnd();
       if (r < 0.3 && record.requestId !== undefined) input.sessionKey = record.requestId;
@@ -126,11 +128,13 @@ describe('record batches (the two-thread analyze)', () => {
     }
     for (const capacity of [1, 7, 300, 8_192]) {
       const got: DetectInput[] = [];
-      const reader = new BatchReader({ record: (input) => got.push(input), binary: () => undefined });
+      const groups: string[] = [];
+      const reader = new BatchReader({ record: (input, group) => { got.push(input); groups.push(group); }, binary: () => undefined });
       const writer = new BatchWriter((b) => reader.read(structuredClone(b, { transfer: batchBuffers(b) })), { capacity });
-      for (const input of inputs) writer.record(input, 'c', undefined);
+      for (const input of inputs) writer.record(input, input.record.component ?? 'c', undefined);
       writer.flush();
       expect(got).toEqual(inputs);
+      expect(groups).toEqual(inputs.map((i) => i.record.component ?? 'c'));
     }
   });
 
