@@ -164,6 +164,9 @@ function keyedKind(key: string): SensitiveKind {
   return 'credential';
 }
 
+/** What every e-mail match holds: its `@` and domain (the e-mail rule's own pattern for them). */
+const EMAIL_DOMAIN = /@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b/;
+
 /** What the key of every KEYED_SECRET match holds. */
 const KEYED_WORD = /pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|credential/i;
 
@@ -183,7 +186,7 @@ const RULES: readonly Rule[] = [
   { kind: 'google_api_key', gate: 'AIza', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, group: 0 },
   { kind: 'jwt', gate: 'eyJ', re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, group: 0 },
   { kind: 'keyed', gate: KEYED_WORD, re: KEYED_SECRET, group: -1, validate: plausibleSecret },
-  { kind: 'email', gate: '@', re: /(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b/g, group: 0, mask: maskEmail },
+  { kind: 'email', gate: EMAIL_DOMAIN, re: /(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b/g, group: 0, mask: maskEmail },
   { kind: 'credit_card', gate: MAY_CARD, re: /(?<![\w.+-])\d(?:[ -]?\d){12,18}(?![\w.]|[ -]?\d)/g, group: 0, validate: isCardNumber, mask: maskCard },
   { kind: 'ssn', gate: MAY_SSN, re: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g, group: 0, mask: (v) => `***-**-${v.slice(-4)}` },
 ];
@@ -380,10 +383,20 @@ export const DEFAULT_SENSITIVE_OPTIONS: Readonly<SensitiveDataOptions> = Object.
   maxMatchesPerFinding: 10,
 });
 
+/** Slots of the detector's table of recent template verdicts (a power of two). */
+const VERDICT_SLOTS = 1024;
+
 export class SensitiveDataDetector implements Detector {
   readonly name = 'sensitive_data';
   private readonly opts: SensitiveDataOptions;
   private readonly templateVerdict = new Map<string, { template: string; mayHold: boolean }>();
+  /**
+   * Recent templates' verdicts by a cheap hash of the text (the verdict depends on the text only):
+   * the template of a line is mostly the same string as on earlier lines, so one comparison finds
+   * it without hashing the id for the Map.
+   */
+  private readonly verdictSlots: (string | undefined)[] = new Array<string | undefined>(VERDICT_SLOTS).fill(undefined);
+  private readonly verdictOf = new Uint8Array(VERDICT_SLOTS);
 
   constructor(options: Partial<SensitiveDataOptions> = {}) {
     this.opts = { ...DEFAULT_SENSITIVE_OPTIONS, ...options };
@@ -421,6 +434,17 @@ export class SensitiveDataDetector implements Detector {
   }
 
   private templateMayHold(input: DetectInput): boolean {
+    const text = input.template;
+    const n = text.length;
+    const slot = n === 0 ? 0 : (n * 31 + text.charCodeAt(n - 1) * 7 + text.charCodeAt(n >> 1)) & (VERDICT_SLOTS - 1);
+    if (this.verdictSlots[slot] === text) return this.verdictOf[slot] === 1;
+    const mayHold = this.templateVerdictById(input);
+    this.verdictSlots[slot] = text;
+    this.verdictOf[slot] = mayHold ? 1 : 0;
+    return mayHold;
+  }
+
+  private templateVerdictById(input: DetectInput): boolean {
     const cached = this.templateVerdict.get(input.templateId);
     if (cached !== undefined && cached.template === input.template) return cached.mayHold;
     const mayHold = TEMPLATE_MAY_HOLD_SECRET.test(input.template);
