@@ -47,7 +47,9 @@ const ANY_START = new RegExp(
   + '|[SsRr][Kk]_(?:[Ll][Ii][Vv][Ee]|[Tt][Ee][Ss][Tt])_|[Hh][Oo][Oo][Kk][Ss]\\.[Ss][Ll][Aa][Cc][Kk]|[Bb][Ee][Aa][Rr][Ee][Rr]'
   + '|[Pp](?:[Aa][Ss][Ss]|[Ww][Dd]|[Rr][Ii][Vv][Aa][Tt][Ee][_-]?[Kk][Ee][Yy])|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]'
   + '|[Cc][Rr][Ee][Dd][Ee][Nn][Tt][Ii][Aa][Ll]|@'
-  + `|${CARD_START.source}|${SSN_START.source}`,
+  // CARD_START and SSN_START with the digit first and the lookbehind after it (the same matches;
+  // a lookbehind first is tried at every character)
+  + '|\\d(?:(?<![\\w.+-]\\d)(?:[ -]?\\d){12}|(?<![\\w-]\\d)\\d{2}-\\d{2}-\\d{4})',
 );
 
 /** Which of the card and SSN rules may match a text. */
