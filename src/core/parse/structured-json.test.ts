@@ -37,6 +37,21 @@ describe('parseJsonLine', () => {
     }
   });
 
+  it('builds the same record when lines repeat a few lists of keys (the plans by key list)', () => {
+    const r = rng(9);
+    // a few key lists, some of one length, some sharing their last and middle keys
+    const shapes = Array.from({ length: 90 }, () => Object.keys(object(r)));
+    shapes.push(['ts', 'level', 'msg'], ['ts', 'severity', 'msg'], ['time', 'level', 'msg'], ['msg', 'level', 'ts']);
+    for (let k = 0; k < 20_000; k++) {
+      const keys = shapes[Math.floor(r() * shapes.length)]!;
+      const o: Record<string, unknown> = {};
+      for (const key of keys) o[key] = VALUES[Math.floor(r() * VALUES.length)];
+      const line = JSON.stringify(o);
+      expect(parseJsonLine(line, 2026), line).toStrictEqual(reference(line));
+      expect(JSON.stringify(parseJsonLine(line, 2026))).toBe(JSON.stringify(reference(line)));
+    }
+  });
+
   it('keeps to the general path for nested objects, __proto__ keys and many attributes', () => {
     const wide = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]));
     for (const line of [
