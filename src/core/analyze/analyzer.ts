@@ -69,7 +69,12 @@ function redactFinding(f: Finding, redact: (text: string) => string = redactSens
   const out: Finding = { ...f, reason: redactSensitive(f.reason) };
   if (f.evidence) {
     const evidence: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'string' ? redact(v) : v;
+    const from = f.evidence;
+    // (Object.keys, not Object.entries: no [key, value] pair per field)
+    for (const k of Object.keys(from)) {
+      const v = from[k];
+      evidence[k] = typeof v === 'string' ? redact(v) : v;
+    }
     out.evidence = evidence;
   }
   return out;
