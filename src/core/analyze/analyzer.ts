@@ -313,7 +313,8 @@ export class Judge implements RecordSink {
    */
   private readonly observers: (((input: DetectInput) => Finding[]) | undefined)[];
   private readonly components = new Map<string, ComponentStat>();
-  private readonly levels: Record<string, number> = {};
+  /** Records per level word, in order of first appearance (a Map: no keyed store on an object per record). */
+  private readonly levels = new Map<string, number>();
   private readonly tags: Record<string, number> = {};
   private readonly byDetector: Record<string, number> = {};
   private readonly anomalySeverity = emptySeverities();
@@ -330,8 +331,12 @@ export class Judge implements RecordSink {
   private unparsed = 0;
   private errors = 0;
   private anomalies = 0;
-  private firstMs: number | undefined;
-  private lastMs: number | undefined;
+  /**
+   * Earliest and latest timestamps (±Infinity until one is seen). Numbers from the start, so V8
+   * keeps them as doubles written in place rather than boxing a new number per record.
+   */
+  private firstMs = Infinity;
+  private lastMs = -Infinity;
   private readonly redacted = new Map<string, string>();
   /** Scratch: the findings a decision's reason is made of. */
   private readonly strongest: Finding[] = [];
@@ -359,8 +364,8 @@ export class Judge implements RecordSink {
     this.recordsTotal++;
     if (input.createdTemplate) this.templatesSeen++;
     if (rec.timestamp !== undefined && Number.isFinite(rec.timestamp)) {
-      if (this.firstMs === undefined || rec.timestamp < this.firstMs) this.firstMs = rec.timestamp;
-      if (this.lastMs === undefined || rec.timestamp > this.lastMs) this.lastMs = rec.timestamp;
+      if (rec.timestamp < this.firstMs) this.firstMs = rec.timestamp;
+      if (rec.timestamp > this.lastMs) this.lastMs = rec.timestamp;
     }
     if (rec.timestamp === undefined && rec.level === undefined && rec.component === undefined) this.unparsed++;
     let findings: Finding[] | undefined;
@@ -376,13 +381,15 @@ export class Judge implements RecordSink {
     if ((this.recordsTotal & 1023) === 0) for (const d of this.detectors) if (d !== undefined) this.collectWindows(d);
 
     const level = rec.level ?? 'none';
-    this.levels[level] = (this.levels[level] ?? 0) + 1;
+    this.levels.set(level, (this.levels.get(level) ?? 0) + 1);
     const isError = rec.level === 'error' || rec.level === 'fatal';
     if (isError) this.errors++;
     const comp = this.component(component);
     comp.records++;
     if (isError) comp.errors++;
-    const bucket = this.bucket(input.timeMs);
+    // consecutive records mostly fall in the same minute (the check inline: no boxed time per call)
+    const timeMs = input.timeMs;
+    const bucket = Math.floor(timeMs / this.bucketMs) * this.bucketMs === this.lastBucketKey && this.lastBucket !== undefined ? this.lastBucket : this.bucket(timeMs);
     bucket.records++;
     if (isError) bucket.errors++;
     bucket.templatesSoFar = this.templatesSeen;
@@ -561,7 +568,8 @@ export class Judge implements RecordSink {
       }
     }
     const perMinuteScale = 60_000 / this.bucketMs;
-    const span = this.firstMs !== undefined && this.lastMs !== undefined ? (this.lastMs - this.firstMs) / 1000 : null;
+    const timed = this.firstMs !== Infinity;
+    const span = timed ? (this.lastMs - this.firstMs) / 1000 : null;
     const skipped: Record<string, number> = { ...front.skipped };
     const skippedTotal = Object.values(skipped).reduce((a, b) => a + b, 0);
     const failing = this.failingRequests();
@@ -574,8 +582,8 @@ export class Judge implements RecordSink {
       volume: { bytes: front.bytes, recordsPerFile: { ...front.recordsPerFile } },
       templates: front.templates,
       time: {
-        first: this.firstMs !== undefined ? new Date(this.firstMs).toISOString() : null,
-        last: this.lastMs !== undefined ? new Date(this.lastMs).toISOString() : null,
+        first: timed ? new Date(this.firstMs).toISOString() : null,
+        last: timed ? new Date(this.lastMs).toISOString() : null,
         spanSeconds: span,
         logsPerSecond: span && span > 0 ? Math.round((this.recordsTotal / span) * 100) / 100 : null,
         peakPerMinute: Math.round(peak * perMinuteScale),
@@ -585,7 +593,7 @@ export class Judge implements RecordSink {
       processing: { seconds, linesPerSecond: seconds > 0 ? Math.round(front.lines / seconds) : 0, peakRssMB },
       components: [...this.components.values()].sort((a, b) => b.records - a.records),
       severity: { ...this.anomalySeverity },
-      levels: { ...this.levels },
+      levels: Object.fromEntries(this.levels),
       tags: { ...this.tags },
       security: { findings: this.security.findings, byKind: { ...this.security.byKind }, samples: [...this.security.samples] },
       failingRequests: failing,
