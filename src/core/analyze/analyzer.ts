@@ -65,8 +65,8 @@ function emptySeverities(): Record<Severity, number> {
 }
 
 /** A finding as reports show it: its reason and the text values of its evidence redacted. */
-function redactFinding(f: Finding, redact: (text: string) => string = redactSensitive): Finding {
-  const out: Finding = { ...f, reason: redactSensitive(f.reason) };
+function redactFinding(f: Finding, redact: (text: string) => string = redactSensitive, redactReason: (text: string) => string = redactSensitive): Finding {
+  const out: Finding = { ...f, reason: redactReason(f.reason) };
   if (f.evidence) {
     const evidence: Record<string, unknown> = {};
     const from = f.evidence;
@@ -130,6 +130,18 @@ export function redactJoined(reasons: readonly string[], redacted: readonly stri
 /** Strings redacted once and remembered: templates, ids and kinds recur on many anomalous lines. */
 const MAX_REDACTED = 20_000;
 const MAX_REDACTED_CHARS = 512;
+
+/** redactSensitive(text), remembered in `cache` (short texts; the cache starts over when full). */
+function remembered(cache: Map<string, string>, text: string): string {
+  if (text.length > MAX_REDACTED_CHARS) return redactSensitive(text);
+  let r = cache.get(text);
+  if (r === undefined) {
+    r = redactSensitive(text);
+    if (cache.size >= MAX_REDACTED) cache.clear();
+    cache.set(text, r);
+  }
+  return r;
+}
 
 /** Statistics only the front knows (reading, records, templates): plain data, for the summary. */
 export interface FrontStats {
@@ -340,16 +352,10 @@ export class Judge implements RecordSink {
   private readonly redacted = new Map<string, string>();
   /** Scratch: the findings a decision's reason is made of. */
   private readonly strongest: Finding[] = [];
-  private readonly redactRecurring = (text: string): string => {
-    if (text.length > MAX_REDACTED_CHARS) return redactSensitive(text);
-    let r = this.redacted.get(text);
-    if (r === undefined) {
-      r = redactSensitive(text);
-      if (this.redacted.size >= MAX_REDACTED) this.redacted.clear();
-      this.redacted.set(text, r);
-    }
-    return r;
-  };
+  private readonly redactRecurring = (text: string): string => remembered(this.redacted, text);
+  /** Finding reasons apart (many recur: a severity or spike reason per template; others never do). */
+  private readonly redactedReasons = new Map<string, string>();
+  private readonly redactReason = (text: string): string => remembered(this.redactedReasons, text);
 
   constructor(
     private readonly opts: JudgeOptions,
@@ -407,7 +413,7 @@ export class Judge implements RecordSink {
     this.anomalySeverity[d.severity]++;
     for (const name of d.detectors) this.byDetector[name] = (this.byDetector[name] ?? 0) + 1;
     for (const t of d.tags) this.tags[t] = (this.tags[t] ?? 0) + 1;
-    const redactedFindings = findings.map((f) => redactFinding(f, this.redactRecurring));
+    const redactedFindings = findings.map((f) => redactFinding(f, this.redactRecurring, this.redactReason));
     // the reason is the strongest findings' reasons joined: redacted from theirs (see redactJoined)
     const reasons: string[] = [];
     const redactedReasons: string[] = [];
