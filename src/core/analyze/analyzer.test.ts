@@ -71,6 +71,19 @@ describe('Analyzer', () => {
     expect(r.summary.time.peakPerMinute).toBe(60);
     expect(r.minutes.map((m) => m.records)).toEqual([60, 60]);
     expect(r.summary.processing.linesPerSecond).toBe(60);
+    expect(Object.keys(r.summary.levels)).toEqual(['error', 'info']);
+    expect(r.summary.time.first).toBe('2024-01-15T10:00:00.000Z');
+    expect(r.summary.time.last).toBe('2024-01-15T10:01:59.000Z');
+  });
+
+  it('summarises a log without timestamps or levels: no time span, levels in order of appearance', () => {
+    const { analyzer } = run({ 'd.log': ['just words here', 'WARN careful now', 'more words here', 'ERROR it broke'] });
+    const r = analyzer.finish(1, 10);
+    expect(r.summary.time.first).toBeNull();
+    expect(r.summary.time.last).toBeNull();
+    expect(r.summary.time.spanSeconds).toBeNull();
+    expect(r.summary.time.logsPerSecond).toBeNull();
+    expect(Object.entries(r.summary.levels)).toEqual([['none', 2], ['warn', 1], ['error', 1]]);
   });
 
   it('gives lines without timestamps the time of the last one that had it', () => {

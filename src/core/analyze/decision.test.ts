@@ -45,3 +45,16 @@ describe('decide', () => {
     expect(severityOfLevel(undefined)).toBe('info');
   });
 });
+
+describe('decide: the strongest findings', () => {
+  it('hands out the findings the reason is made of, in its order', () => {
+    const fs = [f('rare_template', 0.6), f('flood', 0.9), f('new_template', 1), f('correlation', 1), f('severity', 0.5)];
+    const strongest: Finding[] = [];
+    const d = decide(fs, 'info', DEFAULT_DECISION, strongest);
+    expect(strongest).toEqual([fs[2], fs[1], fs[3]]);
+    expect(d.reason).toBe(strongest.map((x) => x.reason).join('; '));
+    const one: Finding[] = [];
+    expect(decide([fs[0]!], 'info', DEFAULT_DECISION, one).reason).toBe('rare_template fired');
+    expect(one).toEqual([fs[0]]);
+  });
+});

@@ -70,7 +70,11 @@ export function severityOfLevel(level: Level | undefined): Severity {
   }
 }
 
-export function decide(findings: readonly Finding[], level: Level | undefined, config: DecisionConfig): Decision {
+/**
+ * `strongest`, when given, receives the (at most three) findings the reason is made of, in its
+ * order: the reason is their reasons joined with "; ".
+ */
+export function decide(findings: readonly Finding[], level: Level | undefined, config: DecisionConfig, strongest?: Finding[]): Decision {
   let keep = 1;
   let severity = severityOfLevel(level);
   const detectors: string[] = [];
@@ -84,7 +88,9 @@ export function decide(findings: readonly Finding[], level: Level | undefined, c
   }
   const score = Math.round((1 - keep) * 1000) / 1000;
   const anomaly = findings.length > 0 && score >= config.threshold && detectors.length >= config.minDetectors;
-  const strongest = [...findings].sort((a, b) => (config.weights[b.detector] ?? config.defaultWeight) * b.score - (config.weights[a.detector] ?? config.defaultWeight) * a.score);
-  const reason = strongest.slice(0, 3).map((f) => f.reason).join('; ');
+  const sorted = findings.length === 1 ? findings : [...findings].sort((a, b) => (config.weights[b.detector] ?? config.defaultWeight) * b.score - (config.weights[a.detector] ?? config.defaultWeight) * a.score);
+  const top = sorted.length <= 3 ? sorted : sorted.slice(0, 3);
+  if (strongest) for (const f of top) strongest.push(f);
+  const reason = top.length === 1 ? top[0]!.reason : top.map((f) => f.reason).join('; ');
   return { anomaly, score, detectors, severity, reason, tags };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averagePathLength, harmonic, IsolationForest, quantile, thresholdFor, toSparse, type SparseVector } from './isolation-forest.js';
-import { Random } from './random.js';
+import { averagePathLength, harmonic, IsolationForest, quantile, thresholdFor, toSparse, type Row, type SparseVector } from './isolation-forest.js';
+import { mulberry32, Random } from './random.js';
 
 /** Two round clusters of 2-D points (Box–Muller from a seeded generator) and one far point, last. */
 function clustersWithOutlier(seed = 1): number[][] {
@@ -197,5 +197,35 @@ describe('IsolationForest', () => {
     it('equals the standard score for rows inside the fitted ranges', () => {
       for (const x of [0, 13, 50, 99]) expect(forest.noveltyScore([x])).toBeCloseTo(forest.score([x]), 12);
     });
+  });
+});
+
+describe('fast paths give the forest and scores of the plain ones', () => {
+  // the expected values were written by the implementation before the fast paths (pairs sorted per
+  // row, a getter per node): any change to the trees or the arithmetic shows here
+  it('grows the same trees from rows whose renumbered features come out of order, and scores alike', () => {
+    const rand = mulberry32(99);
+    const rows: Row[] = [];
+    for (let i = 0; i < 300; i++) {
+      const m = new Map<number, number>();
+      const n = 1 + Math.floor(rand() * 12);
+      for (let k = 0; k < n; k++) m.set(Math.floor(rand() * 60) * 7, Math.round(rand() * 1000) / 100);
+      const keys = [...m.keys()].sort((a, b) => a - b);
+      rows.push(i % 2 ? m : { indices: keys, values: keys.map((k) => m.get(k)!) });
+    }
+    const dense = Array.from({ length: 200 }, () => Array.from({ length: 5 }, () => (rand() < 0.3 ? 0 : rand() * 10)));
+    const f1 = new IsolationForest().fit(rows, { trees: 50, sampleSize: 64, seed: 3, weights: rows.map((_, i) => 1 + (i % 5)) });
+    const f2 = new IsolationForest().fit(dense, { trees: 50, sampleSize: 64, seed: 4 });
+    const out: number[] = [];
+    for (const r of rows.slice(0, 40)) out.push(f1.noveltyScore(r), f1.score(r));
+    for (const r of dense.slice(0, 40)) out.push(f2.noveltyScore(r), f2.noveltyScore(r.map((x) => x * 3 - 5)), f2.score(r));
+    expect(out.reduce((a, b) => a + b, 0)).toBe(103.14728334964649);
+    expect(out.slice(0, 3)).toEqual([0.3158506910500234, 0.3158506910500234, 0.3973678158923977]);
+    expect(out.slice(-3)).toEqual([0.5903206529498977, 0.8088294253492269, 0.5815863020228519]);
+    // a dense row and the same row as a Map (read through the getter) score exactly alike
+    for (const r of dense) {
+      const far = r.map((x, i) => (i % 2 ? x * 7 : -x * 3));
+      for (const q of [r, far]) expect(f2.noveltyScore(q)).toBe(f2.noveltyScore(new Map(q.map((x, i) => [i, x] as [number, number]))));
+    }
   });
 });

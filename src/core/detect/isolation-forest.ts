@@ -247,8 +247,10 @@ export class IsolationForest {
         let c = byObject.get(row);
         if (!c) {
           const sp = toSparse(row);
-          const pairs: [number, number][] = [];
-          for (let j = 0; j < sp.indices.length; j++) {
+          const m = sp.indices.length;
+          const idx = new Int32Array(m);
+          const val = new Float64Array(m);
+          for (let j = 0; j < m; j++) {
             const f = sp.indices[j]!;
             let l = local.get(f);
             if (l === undefined) {
@@ -256,10 +258,17 @@ export class IsolationForest {
               local.set(f, l);
               original.push(f);
             }
-            pairs.push([l, sp.values[j]!]);
+            // insertion by renumbered feature (distinct in a row): the order a sort of pairs gives
+            let at = j;
+            while (at > 0 && idx[at - 1]! > l) {
+              idx[at] = idx[at - 1]!;
+              val[at] = val[at - 1]!;
+              at--;
+            }
+            idx[at] = l;
+            val[at] = sp.values[j]!;
           }
-          pairs.sort((a, b) => a[0] - b[0]);
-          c = { idx: Int32Array.from(pairs, (p) => p[0]), val: Float64Array.from(pairs, (p) => p[1]) };
+          c = { idx, val };
           byObject.set(row, c);
         }
         compactOf.set(i, c);
@@ -334,6 +343,7 @@ export class IsolationForest {
   noveltyPathLength(row: Row): number {
     if (!this.fitted) throw new Error('IsolationForest.noveltyPathLength called before fit');
     const { feature, value, right, roots, lo, hi } = this;
+    if (!(row instanceof Map) && !isSparse(row)) return this.noveltyPathLengthDense(row as ArrayLike<number>);
     const get = valueGetter(row);
     let total = 0;
     for (let t = 0; t < roots.length; t++) {
@@ -347,6 +357,33 @@ export class IsolationForest {
         const a = lo[node]!;
         const b = hi[node]!;
         // a cut drawn over the range widened to v falls between v and the rows with this probability
+        const g = v < a ? (a - v) / (b - v) : v > b ? (v - b) / (v - a) : 0;
+        if (g > 0) {
+          h += reach * g * (depth + 1);
+          reach *= 1 - g;
+        }
+        node = v < value[node]! ? node + 1 : right[node]!;
+        depth++;
+      }
+      total += h + reach * value[node]!;
+    }
+    return total / roots.length;
+  }
+
+  /** noveltyPathLength of a dense row: the same arithmetic, the value read in place (no getter per node). */
+  private noveltyPathLengthDense(dense: ArrayLike<number>): number {
+    const { feature, value, right, roots, lo, hi } = this;
+    let total = 0;
+    for (let t = 0; t < roots.length; t++) {
+      let node = roots[t]!;
+      let depth = 0;
+      let reach = 1;
+      let h = 0;
+      let f: number;
+      while ((f = feature[node]!) >= 0) {
+        const v = dense[f] ?? 0;
+        const a = lo[node]!;
+        const b = hi[node]!;
         const g = v < a ? (a - v) / (b - v) : v > b ? (v - b) / (v - a) : 0;
         if (g > 0) {
           h += reach * g * (depth + 1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalOutlierFactor } from './lof.js';
+import { mulberry32 } from './random.js';
 
 /** A 6 × 6 grid with spacing 1, then one far point (last). */
 function gridWithFarPoint(): number[][] {
@@ -83,5 +84,39 @@ describe('LocalOutlierFactor', () => {
   it('rejects fewer than two reference rows, and scoring before fitting', () => {
     expect(() => new LocalOutlierFactor().fit([[1]])).toThrow(RangeError);
     expect(() => new LocalOutlierFactor().score([1])).toThrow(Error);
+  });
+});
+
+describe('LOF on dense rows stops far pairs early without changing a number', () => {
+  it('gives the scores of the same rows given sparse (whose distances are always computed in full)', () => {
+    const rand = mulberry32(17);
+    for (const [n, dims, k] of [[300, 203, 10], [120, 5, 3], [60, 40, 20]] as const) {
+      // clusters, duplicates and zeros, as windows of template counts look
+      const rows = Array.from({ length: n }, (_, i) => {
+        if (i % 17 === 3) return new Array<number>(dims).fill(0);
+        const c = i % 3;
+        return Array.from({ length: dims }, (_, d) => (rand() < 0.4 ? 0 : Math.log1p(Math.floor(rand() * (c + 1) * 20 + (d % 7)))));
+      });
+      rows.push(rows[5]!.slice(), rows[5]!.slice());
+      const sparse = rows.map((r) => {
+        const indices: number[] = [];
+        const values: number[] = [];
+        r.forEach((v, d) => {
+          if (v !== 0) {
+            indices.push(d);
+            values.push(v);
+          }
+        });
+        return { indices, values };
+      });
+      const a = new LocalOutlierFactor().fit(rows, { k });
+      const b = new LocalOutlierFactor().fit(sparse, { k });
+      expect(Array.from(a.trainingScores())).toEqual(Array.from(b.trainingScores()));
+      for (let q = 0; q < 50; q++) {
+        const row = Array.from({ length: dims }, () => (rand() < 0.5 ? 0 : rand() * 6));
+        expect(a.score(row)).toBe(b.score({ indices: row.flatMap((v, d) => (v !== 0 ? [d] : [])), values: row.filter((v) => v !== 0) }));
+        expect(a.score(rows[q]!)).toBe(b.score(sparse[q]!));
+      }
+    }
   });
 });

@@ -64,6 +64,28 @@ function euclideanDense(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(s);
 }
 
+/**
+ * euclideanDense when it is below `limit`; Infinity once the partial sum shows it is not (it only
+ * grows: the terms are not negative), so a pair that cannot be anyone's neighbour stops early. The
+ * terms are added in the same order, so a distance computed in full is the same number.
+ */
+function euclideanDenseWithin(a: Float64Array, b: Float64Array, limit: number): number {
+  // a margin far above rounding: s ≥ limit² (1 + 1e-12) means √s ≥ limit
+  const limitSq = limit * limit * (1 + 1e-12);
+  const n = a.length;
+  let s = 0;
+  let i = 0;
+  while (i < n) {
+    const end = Math.min(n, i + 16);
+    for (; i < end; i++) {
+      const d = a[i]! - b[i]!;
+      s += d * d;
+    }
+    if (s >= limitSq) return Infinity;
+  }
+  return Math.sqrt(s);
+}
+
 function cosineDense(a: Point, b: Point): number {
   if (a.norm === 0 || b.norm === 0) return a.norm === b.norm ? 0 : 1;
   const x = a.dense!;
@@ -186,8 +208,10 @@ export class LocalOutlierFactor {
     for (let i = 0; i < n; i++) neighbours.push(this.emptyNeighbours());
     for (let i = 0; i < n; i++) {
       const a = this.ref[i]!;
+      const nbI = neighbours[i]!.dist;
       for (let j = i + 1; j < n; j++) {
-        const v = this.distance(a, this.ref[j]!);
+        // a pair farther than both k-th neighbours so far (and than the resolution) changes nothing
+        const v = this.distanceWithin(a, this.ref[j]!, Math.max(nbI[this.k - 1]!, neighbours[j]!.dist[this.k - 1]!, resolution));
         if (v > 0 && v < resolution) resolution = v;
         offer(neighbours[i]!, j, v);
         offer(neighbours[j]!, i, v);
@@ -213,13 +237,22 @@ export class LocalOutlierFactor {
     if (this.ref.length === 0) throw new Error('LocalOutlierFactor.score called before fit');
     const p = toPoint(row);
     const nb = this.emptyNeighbours();
-    for (let j = 0; j < this.ref.length; j++) offer(nb, j, this.distance(p, this.ref[j]!));
+    for (let j = 0; j < this.ref.length; j++) offer(nb, j, this.distanceWithin(p, this.ref[j]!, nb.dist[this.k - 1]!));
     return this.lofOf(nb, this.lrdOf(nb));
   }
 
   private distance(a: Point, b: Point): number {
     if (a.dense && b.dense && a.dense.length === b.dense.length) return this.metric === 'cosine' ? cosineDense(a, b) : euclideanDense(a.dense, b.dense);
     return this.metric === 'cosine' ? cosine(a, b) : euclidean(a, b);
+  }
+
+  /**
+   * The distance, or Infinity when it is at least `limit` and the dense Euclidean shortcut applies:
+   * callers only compare it with `limit` and smaller values (see euclideanDenseWithin).
+   */
+  private distanceWithin(a: Point, b: Point, limit: number): number {
+    if (this.metric === 'euclidean' && a.dense && b.dense && a.dense.length === b.dense.length) return euclideanDenseWithin(a.dense, b.dense, limit);
+    return this.distance(a, b);
   }
 
   private emptyNeighbours(): Neighbours {

@@ -118,5 +118,14 @@ describe('Random', () => {
       const ref = reference(mulberry32(seed), weights, k);
       expect(Array.from(new Random(seed).weightedSampleIndices(weights, k)), `round ${round}`).toEqual(ref);
     }
+    // as outlier_message draws them (thousands of templates weighted by log counts, 256 drawn): most
+    // items are passed over by the bound without their key; tiny and huge weights at the edges
+    for (let round = 0; round < 40; round++) {
+      const n = 2_000 + gen.int(4_000);
+      const weights = Array.from({ length: n }, () => (gen.next() < 0.02 ? [1e-300, 1e300, 0, 5e-324][gen.int(4)]! : Math.log1p(1 + gen.int(100_000))));
+      const k = [1, 16, 256, 1_000][gen.int(4)]!;
+      const seed = gen.int(1_000_000);
+      expect(Array.from(new Random(seed).weightedSampleIndices(weights, k)), `large round ${round}`).toEqual(reference(mulberry32(seed), weights, k));
+    }
   });
 });

@@ -116,13 +116,19 @@ export class Random {
     let positive = 0;
     // a ranks after b: smaller key, or the same key and a larger index
     const after = (ka: number, ia: number, kb: number, ib: number): boolean => ka < kb || (ka === kb && ia > ib);
+    // once the heap is full, an item whose key cannot beat the root's is skipped without its log:
+    // ln(1 - u) ≤ -u, so key ≤ -u/w; with a relative margin far above rounding (1e-9), -u/w below
+    // `bar` means the exact key is below the root's, i.e. it ranks after it (its index is larger)
+    let bar = -Infinity;
     for (let i = 0; i < n; i++) {
       const w = weights[i]!;
       if (!(w > 0)) continue;
-      // log(u)/w orders like u^(1/w) and does not underflow; 1 - next() is in (0, 1]
-      const key = Math.log(1 - this.source()) / w;
+      const u = this.source();
       positive++;
       if (cap === 0) continue;
+      if (size === cap && -u / w < bar) continue;
+      // log(u)/w orders like u^(1/w) and does not underflow; 1 - next() is in (0, 1]
+      const key = Math.log(1 - u) / w;
       let at: number;
       if (size < cap) {
         // sift up
@@ -151,6 +157,7 @@ export class Random {
       }
       heapKey[at] = key;
       heapIdx[at] = i;
+      if (size === cap) bar = heapKey[0]! - Math.abs(heapKey[0]!) * 1e-9;
     }
     // largest key first, smaller index first on ties; in index order when every item is drawn
     const order = Array.from({ length: size }, (_, j) => j);

@@ -235,7 +235,7 @@ export class SequenceDetector implements Detector {
     }
     session.p2 = p1;
     session.p1 = cur;
-    return finding === undefined ? [] : [finding];
+    return finding === undefined ? NO_FINDINGS : [finding];
   }
 
   /** Sessions and n-grams held for a source (for reports and tests). */

@@ -122,6 +122,20 @@ describe('SeverityDetector', () => {
     expect(cache.scoreOf(input({ template: 'opened <*>', message: 'opened /var/log/error.log' }))).toBe(0);
   });
 
+  it('answers a record asked about again (by another cache) as if asked first, and notices a changed record', () => {
+    const a = new TemplateSeverityCache();
+    const b = new TemplateSeverityCache();
+    const rec = input({ templateId: 'h', template: 'GET <*> status: <*>', message: 'GET /x status: 503' });
+    const first = a.phrasesOf(rec);
+    expect(first.matched).toEqual(['http 5xx']);
+    expect(b.phrasesOf(rec)).toEqual(first);
+    expect(new TemplateSeverityCache().phrasesOf(input({ templateId: 'h', template: 'GET <*> status: <*>', message: 'GET /x status: 503' }))).toEqual(first);
+    rec.record.message = 'GET /x status: 200';
+    expect(b.phrasesOf(rec).score).toBe(0);
+    rec.template = 'connection refused by <*>';
+    expect(a.phrasesOf(rec).score).toBeGreaterThan(0.7);
+  });
+
   it('holds at most cacheTemplates templates', () => {
     const cache = new TemplateSeverityCache(10);
     for (let i = 0; i < 100; i++) cache.phrasesOf(input({ templateId: `t${i}`, template: `x ${i}` }));

@@ -176,6 +176,15 @@ interface CachedTemplate {
 }
 
 /**
+ * The last record any cache was asked about and the answer, which depends on nothing but its
+ * template and message (and is the same whichever cache gives it: the caches only save work).
+ */
+let lastInput: DetectInput | undefined;
+let lastTemplate = '';
+let lastMessage = '';
+let lastAnswer: PhraseSeverity = NOTHING;
+
+/**
  * Phrase severity per template, computed once. Templates keep the words of a message (the miner never
  * merges two different words), so the template's phrases are the message's phrases, and the big regex
  * runs once per template instead of once per line (it costs microseconds on a long line). The one
@@ -188,6 +197,17 @@ export class TemplateSeverityCache {
 
   /** Phrase severity of a record, from its template (and its status code when the template masks one). */
   phrasesOf(input: DetectInput): PhraseSeverity {
+    // severity, error_rate and correlation each ask about every record, one after the other
+    if (input === lastInput && input.template === lastTemplate && input.record.message === lastMessage) return lastAnswer;
+    const answer = this.lookup(input);
+    lastInput = input;
+    lastTemplate = input.template;
+    lastMessage = input.record.message;
+    lastAnswer = answer;
+    return answer;
+  }
+
+  private lookup(input: DetectInput): PhraseSeverity {
     let e = this.byId.get(input.templateId);
     if (e === undefined || e.template !== input.template) {
       e = { template: input.template, phrases: phraseSeverity(input.template), needsMessage: VALUE_CARRIES_SEVERITY.test(input.template) };

@@ -44,6 +44,9 @@ export type Document = string | readonly string[];
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
+/** Documents of at most this many tokens are transformed without a Map (see transformSmall). */
+const SMALL_DOC = 32;
+
 /** Lower-cased runs of letters and digits of a template or message, shorter ones dropped. */
 export function templateTokens(text: string, minLength: number = TFIDF_DEFAULTS.minTokenLength): string[] {
   const out: string[] = [];
@@ -126,8 +129,10 @@ export class TfIdf {
 
   /** The L2-normalised TF-IDF vector of a document under the current snapshot, indices ascending. */
   transform(doc: Document): CompactVector {
+    const tokens = this.tokens(doc);
+    if (tokens.length <= SMALL_DOC) return this.transformSmall(tokens);
     const tf = new Map<string, number>();
-    for (const t of this.tokens(doc)) tf.set(t, (tf.get(t) ?? 0) + 1);
+    for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
     const pairs: [number, number][] = [];
     let oovSq = 0;
     let sq = 0;
@@ -154,6 +159,59 @@ export class TfIdf {
       indices[i] = pairs[i]![0];
       values[i] = pairs[i]![1] / norm;
     }
+    return { indices, values };
+  }
+
+  /**
+   * transform() of a short document without a Map or a pair per term: distinct tokens in order of
+   * first appearance (the Map's order, so the squares are summed in the same order), entries kept
+   * sorted by index as they come (indices are distinct; the out-of-vocabulary one is the largest).
+   */
+  private transformSmall(tokens: readonly string[]): CompactVector {
+    const n = tokens.length;
+    const distinct: string[] = [];
+    const counts: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const t = tokens[k]!;
+      const at = distinct.indexOf(t);
+      if (at < 0) {
+        distinct.push(t);
+        counts.push(1);
+      } else counts[at]!++;
+    }
+    const idx = new Int32Array(distinct.length + 1);
+    const val = new Float64Array(distinct.length + 1);
+    let m = 0;
+    let oovSq = 0;
+    let sq = 0;
+    for (let k = 0; k < distinct.length; k++) {
+      const c = counts[k]!;
+      const i = this.vocab.get(distinct[k]!);
+      if (i !== undefined) {
+        const w = c * this.idfs[i]!;
+        let at = m++;
+        while (at > 0 && idx[at - 1]! > i) {
+          idx[at] = idx[at - 1]!;
+          val[at] = val[at - 1]!;
+          at--;
+        }
+        idx[at] = i;
+        val[at] = w;
+        sq += w * w;
+      } else if (this.oovFeature) {
+        const w = c * this.oovIdf;
+        oovSq += w * w;
+      }
+    }
+    if (oovSq > 0) {
+      idx[m] = this.terms.length;
+      val[m++] = Math.sqrt(oovSq);
+      sq += oovSq;
+    }
+    const norm = Math.sqrt(sq);
+    const indices = idx.slice(0, m);
+    const values = new Float64Array(m);
+    for (let i = 0; i < m; i++) values[i] = val[i]! / norm;
     return { indices, values };
   }
 
