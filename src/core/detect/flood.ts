@@ -66,7 +66,8 @@ export const DEFAULT_FLOOD_OPTIONS: Readonly<FloodOptions> = Object.freeze({
   pastHalvingRecords: 100_000,
   // identical repeats of very long messages are rare; comparing them costs time and holding them memory
   maxRepeatMessageChars: 1_000,
-  maxTemplatesPerSource: 20_000,
+  // the miner's template cap per source: state grows with templates, up to what the miner keeps
+  maxTemplatesPerSource: 10_000,
   maxSources: 1_000,
 });
 

@@ -100,8 +100,9 @@ export const DEFAULT_FREQUENCY_OPTIONS: Readonly<FrequencyOptions> = Object.free
   baselineAlpha: 0.1,
   // 5 windows: enough history for a mean that is not one window's accident
   warmupWindows: 5,
-  // twice the miner's template cap per source
-  maxTemplatesPerSource: 20_000,
+  // the miner's template cap per source: both forget the least recently seen templates first, so
+  // this holds the templates the miner still knows, and state grows with templates up to that cap
+  maxTemplatesPerSource: 10_000,
   maxSources: 1_000,
   maxPendingWindowFindings: 10_000,
 });

@@ -64,9 +64,10 @@ export const DEFAULT_NEW_TEMPLATE_OPTIONS: Readonly<NewTemplateOptions> = Object
   // the kind a person would want to read; more often than that it is routine, if infrequent.
   rareMaxCount: 3,
   rareMaxFrequency: 1e-4,
-  // twice the miner's default template cap, so every template the miner still knows is known here
-  maxTemplatesPerSource: 20_000,
-  // sources are files or streams; a thousand is generous and bounds memory at 1,000 × 20,000 entries
+  // the miner's default template cap: both forget the least recently seen first, so the templates the
+  // miner still knows are known here
+  maxTemplatesPerSource: 10_000,
+  // sources are files or streams; a thousand is generous and bounds memory at 1,000 × 10,000 entries
   maxSources: 1_000,
 });
 

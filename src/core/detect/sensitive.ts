@@ -379,8 +379,8 @@ export interface SensitiveDataOptions {
 
 export const DEFAULT_SENSITIVE_OPTIONS: Readonly<SensitiveDataOptions> = Object.freeze({
   reportEmails: true,
-  // one verdict per template: more than the miner's per-source cap, for a few sources
-  cacheTemplates: 50_000,
+  // one verdict per template, as many as the miner keeps for a source (a miss only recomputes it)
+  cacheTemplates: 10_000,
   // 10: enough to act on; the count says how many there were
   maxMatchesPerFinding: 10,
 });

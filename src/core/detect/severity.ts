@@ -164,8 +164,8 @@ export function semanticSeverity(message: string, level?: Level): SemanticSeveri
 const VALUE_CARRIES_SEVERITY = /(?:status|code|http\/\d(?:\.\d)?"?)["']?\s*[=: ]\s*"?<\*>/i;
 const HTTP_5XX = /(?:status|code|http\/\d(?:\.\d)?"?)["']?\s*[=: ]\s*"?5\d\d\b/i;
 
-/** Templates remembered by the cache; the miner keeps 10,000 per source, so this covers a few sources. */
-export const DEFAULT_SEVERITY_CACHE_TEMPLATES = 50_000;
+/** Templates remembered by the cache: as many as the miner keeps for a source (a miss only recomputes). */
+export const DEFAULT_SEVERITY_CACHE_TEMPLATES = 10_000;
 
 interface CachedTemplate {
   template: string;

@@ -11,6 +11,7 @@
  * - Ids are stable (see template-id.ts) and state is saved in an explicit, versioned snapshot.
  */
 import { isCloser, isOpener, maskKey, maskMessage, WILDCARD, type MaskedKey } from '../parse/mask.js';
+import { ownedString } from './owned-string.js';
 import { templateIdFor } from './template-id.js';
 
 export interface MinerConfig {
@@ -279,7 +280,9 @@ class SlotInfo {
 
   /** `asSlot`: the token is a template's slot (fitPrefix and discriminating are set). */
   constructor(token: string, asSlot: boolean) {
-    const word = wordOfFast(token);
+    const found = wordOfFast(token);
+    // a slot lives as long as its template: its word is kept flat (see ownedString)
+    const word = asSlot && found !== undefined ? ownedString(found) : found;
     const kv = KEY_VALUE.exec(token);
     this.word = word;
     this.unit = word !== undefined && UNITS.has(word);
@@ -435,7 +438,7 @@ let wordBits = new Uint32Array(64);
 let equalCounts = new Uint16Array(1024);
 
 function newCluster(id: string, slots: string[], runs: number[], count: number, lastUsed: number, text = render(slots, runs)): Cluster {
-  return { id, slots, runs, count, lastUsed, alive: true, text, info: [], index: 0 };
+  return { id, slots: slots.map(ownedString), runs, count, lastUsed, alive: true, text: ownedString(text), info: [], index: 0 };
 }
 
 export class TemplateMiner {
@@ -611,7 +614,8 @@ export class TemplateMiner {
       this.oldShapes = this.shapeCache;
       this.shapeCache = new Map();
     }
-    this.shapeCache.set(key, cluster);
+    // (the key is made of slices of the line: kept as is, it would keep the line)
+    this.shapeCache.set(ownedString(key), cluster);
   }
 
   /**
@@ -717,7 +721,7 @@ export class TemplateMiner {
       const t = c.slots[i]!;
       const s = line.slots[i]!;
       if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
-        c.slots[i] = generaliseToken(t, s);
+        c.slots[i] = ownedString(generaliseToken(t, s));
         this.reindexSlot(c, i, t);
         // the template held one token here; a run of another length means the count varies
         c.runs[i] = line.runs[i] === 1 ? 1 : 0;
@@ -727,7 +731,7 @@ export class TemplateMiner {
         changed = true;
       }
     }
-    if (changed) c.text = render(c.slots, c.runs);
+    if (changed) c.text = ownedString(render(c.slots, c.runs));
   }
 
   private create(line: Slots): Cluster {
@@ -762,7 +766,8 @@ export class TemplateMiner {
     const all = [...this.byId.values()].sort((a, b) => a.lastUsed - b.lastUsed);
     const n = Math.max(1, Math.floor(this.config.maxTemplates / 10));
     const touched = new Set<number>();
-    for (const c of all.slice(0, n)) {
+    const evicted = all.slice(0, n);
+    for (const c of evicted) {
       c.alive = false;
       this.byId.delete(c.id);
       touched.add(c.slots.length);
@@ -774,6 +779,13 @@ export class TemplateMiner {
       const b = newBucket(len);
       for (const c of old.list) if (c.alive) addToBucket(b, c);
       this.buckets.set(len, b);
+    }
+    // shape caches may still point at an evicted template until they forget the shape: what
+    // search needed of it goes now (lookup answers nothing for a template that is not alive)
+    for (const c of evicted) {
+      c.slots = [];
+      c.runs = [];
+      c.info = [];
     }
   }
 }
