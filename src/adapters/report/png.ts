@@ -3,7 +3,7 @@
  * numbers, then the chart grid) and rasterised with resvg. No browser. Text is drawn with the
  * system's fonts (resvg loads them); the chart font stack names common sans fonts first.
  */
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import type { AnalysisReport } from '../../core/analyze/report-types.js';
 import { CHART_FONT, CHART_IDS, FULL_WIDTH, GAP, HALF_WIDTH, PALETTE, renderChartsSync, truncate, type ChartSvg, type ReportCharts } from './charts.js';
 import { esc, fmtInt, fmtTime, headlineFacts, type HeadlineFact } from './html.js';
@@ -127,7 +127,12 @@ ${parts.join('\n')}
 
 /** Rasterises an SVG document with resvg and the system fonts. */
 export function rasterise(svg: string, opts: DashboardOptions = {}): { png: Uint8Array; width: number; height: number; pixels: Uint8Array } {
-  const resvg = new Resvg(svg, {
+  const img = new Resvg(svg, resvgOptions(opts)).render();
+  return { png: new Uint8Array(img.asPng()), width: img.width, height: img.height, pixels: new Uint8Array(img.pixels) };
+}
+
+function resvgOptions(opts: DashboardOptions): ResvgRenderOptions {
+  return {
     fitTo: { mode: 'zoom', value: opts.scale ?? 1.5 },
     background: BG,
     font: {
@@ -139,9 +144,7 @@ export function rasterise(svg: string, opts: DashboardOptions = {}): { png: Uint
     },
     shapeRendering: 2,
     textRendering: 1,
-  });
-  const img = resvg.render();
-  return { png: new Uint8Array(img.asPng()), width: img.width, height: img.height, pixels: new Uint8Array(img.pixels) };
+  };
 }
 
 /**
@@ -150,4 +153,14 @@ export function rasterise(svg: string, opts: DashboardOptions = {}): { png: Uint
  */
 export function renderDashboardPng(report: AnalysisReport, charts: ReportCharts = renderChartsSync(report), opts: DashboardOptions = {}): Uint8Array {
   return rasterise(dashboardSvg(report, charts), opts).png;
+}
+
+/**
+ * `renderDashboardPng` with the rasterising (SVG parse, text layout, drawing) on libuv's thread
+ * pool, so the calling thread can do other work meanwhile (report.html); the PNG is encoded on the
+ * calling thread. The same bytes as `renderDashboardPng` (report.test.ts checks).
+ */
+export async function renderDashboardPngAsync(report: AnalysisReport, charts: ReportCharts, opts: DashboardOptions = {}): Promise<Uint8Array> {
+  const img = await renderAsync(dashboardSvg(report, charts), resvgOptions(opts));
+  return new Uint8Array(img.asPng());
 }
