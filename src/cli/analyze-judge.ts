@@ -4,9 +4,8 @@
  * summary.json and the rendered reports. Kept apart from analyze.ts so that the judge's thread
  * loads only what it runs (not the command line, YAML, zod or the line readers).
  */
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { getHeapStatistics } from 'node:v8';
 import type { AnalyzeConfig } from '../core/analyze/analyze-config.js';
 import { Judge, type FrontStats } from '../core/analyze/analyzer.js';
@@ -14,6 +13,7 @@ import { createDetectors } from '../core/analyze/detectors.js';
 import type { AnalysisReport, AnomalyRow } from '../core/analyze/report-types.js';
 import { anomalyCsvHeader, anomalyCsvRow } from '../adapters/report/csv.js';
 import type { ReportThread } from '../adapters/report/report-thread.js';
+import { TextFileSink } from '../adapters/report/text-sink.js';
 import { VERSION } from './version.js';
 
 export interface JudgeSetup {
@@ -27,42 +27,32 @@ export interface JudgeSetup {
 
 /** Streams anomalous lines to anomalies.json and anomaly_report.csv as they are found. */
 export class AnomalyWriters {
-  private json: WriteStream;
-  private csv: WriteStream;
-  private jsonBuf: string[] = [];
-  private csvBuf: string[] = [];
+  private readonly json: TextFileSink;
+  private readonly csv: TextFileSink;
   private first = true;
 
   constructor(dir: string) {
-    this.json = createWriteStream(join(dir, 'anomalies.json'));
-    this.csv = createWriteStream(join(dir, 'anomaly_report.csv'));
-    this.jsonBuf.push('[\n');
-    this.csvBuf.push(anomalyCsvHeader());
+    this.json = new TextFileSink(join(dir, 'anomalies.json'));
+    this.csv = new TextFileSink(join(dir, 'anomaly_report.csv'));
+    this.json.write('[\n');
+    this.csv.write(anomalyCsvHeader());
   }
 
   add(row: AnomalyRow): void {
-    this.jsonBuf.push((this.first ? '' : ',\n') + JSON.stringify(row));
-    this.first = false;
-    this.csvBuf.push(anomalyCsvRow(row));
+    if (this.first) this.first = false;
+    else this.json.write(',\n');
+    this.json.write(JSON.stringify(row));
+    this.csv.write(anomalyCsvRow(row));
   }
 
   async flush(): Promise<void> {
-    await write(this.json, this.jsonBuf);
-    await write(this.csv, this.csvBuf);
-    this.jsonBuf = [];
-    this.csvBuf = [];
+    await Promise.all([this.json.flush(), this.csv.flush()]);
   }
 
   async close(): Promise<void> {
-    this.jsonBuf.push(this.first ? ']\n' : '\n]\n');
-    await this.flush();
-    await Promise.all([new Promise((r) => this.json.end(r)), new Promise((r) => this.csv.end(r))]);
+    this.json.write(this.first ? ']\n' : '\n]\n');
+    await Promise.all([this.json.close(), this.csv.close()]);
   }
-}
-
-async function write(stream: WriteStream, parts: string[]): Promise<void> {
-  if (parts.length === 0) return;
-  if (!stream.write(parts.join(''))) await once(stream, 'drain');
 }
 
 /** Runs the judge: detectors → decision → statistics, anomalies streamed to the output folder. */
