@@ -93,6 +93,12 @@ function inputFiles(inputs: string[]): string[] {
  */
 const FRONT_DETECTORS: ReadonlySet<string> = new Set(['sensitive_data']);
 
+/**
+ * Lines after which the reading thread hands its records on before the end of the first read (a
+ * read is 1 MiB, ~8k lines, ~200 ms of work on cold code): the judge's thread is ready well before
+ * that and would wait for it. Two more batches in flight at the start, no more.
+ */
+const EARLY_HANDOFFS: readonly number[] = [512, 2048];
 /** Batches sent to the judge's thread and not yet judged, before reading waits (bounds memory). */
 const MAX_BATCHES_IN_FLIGHT = 4;
 /** VIGIL_ANALYZE_TIMINGS=1: each thread says on stderr how long it worked and waited (for balancing the two). */
@@ -230,6 +236,10 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   bar?.start(totalBytes, 0, { done: '0 B', size: formatBytes(totalBytes), rate: 0 });
   let doneBytes = 0;
   let lines = 0;
+  // the first records go to the judge's thread early (see EARLY_HANDOFFS)
+  const early = threads > 1 ? [...EARLY_HANDOFFS] : [];
+  let handOffAt = early.shift() ?? Infinity;
+  let pushed = 0;
   for (const file of files) {
     const { stream, rawBytes } = openCounted(file);
     const name = file === '-' ? 'stdin' : file;
@@ -239,7 +249,13 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
       read = total;
     };
     for await (const batch of readLineBatches(stream, { maxLineChars: config.limits.maxLineChars, onBytes })) {
-      for (const l of batch) front.pushLine(name, l.text, l.lineNo, l.truncated);
+      for (const l of batch) {
+        front.pushLine(name, l.text, l.lineNo, l.truncated);
+        if (++pushed === handOffAt) {
+          await judge.afterBatch();
+          handOffAt = early.shift() ?? Infinity;
+        }
+      }
       lines += batch.length;
       await judge.afterBatch();
       if (bar) {
