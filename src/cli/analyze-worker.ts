@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchReader } from '../core/analyze/record-batch.js';
 import { ReportThread } from '../adapters/report/report-thread.js';
+import { threadCpu } from '../adapters/report/thread-cpu.js';
 import { heapMB, JudgeRun, type JudgeSetup } from './analyze-judge.js';
 import type { FromJudge, ToJudge } from './analyze.js';
 
@@ -37,7 +38,7 @@ function judgeWorkerMain(): void {
       } else {
         const t0 = performance.now();
         const c = await run.finish(m.front);
-        const timings = `judge thread: ready at ${readyAt} ms, first batch at ${firstBatchAt ?? '-'} ms, judged ${TIMINGS.read.toFixed(0)} ms, busy ${TIMINGS.busy.toFixed(0)} ms, finish ${(performance.now() - t0).toFixed(0)} ms, heap ${heapMB()}\n${run.timings}`;
+        const timings = `judge thread: ready at ${readyAt} ms, first batch at ${firstBatchAt ?? '-'} ms, judged ${TIMINGS.read.toFixed(0)} ms, busy ${TIMINGS.busy.toFixed(0)} ms, finish ${(performance.now() - t0).toFixed(0)} ms, heap ${heapMB()}${threadCpu()}\n${run.timings}`;
         reply({ type: 'done', console: c, ...(process.env.VIGIL_ANALYZE_TIMINGS ? { timings } : {}) });
       }
     }).catch((err: unknown) => {

@@ -11,6 +11,7 @@ import { batchBuffers, BatchWriter, type RecordBatch } from '../core/analyze/rec
 import type { Detector } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineBatches } from '../adapters/line-source.js';
+import { threadCpu } from '../adapters/report/thread-cpu.js';
 import { heapMB, JudgeRun, type JudgeSetup } from './analyze-judge.js';
 import { reportError, VigilError } from './errors.js';
 
@@ -269,7 +270,7 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   }
   bar?.update(totalBytes, { done: formatBytes(totalBytes) });
   bar?.stop();
-  if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: waited ${TIMINGS.wait.toFixed(0)} ms, reading done at ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms, heap ${heapMB()}`);
+  if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: waited ${TIMINGS.wait.toFixed(0)} ms, reading done at ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms, heap ${heapMB()}${threadCpu()}`);
   const text = await judge.finish(front.stats());
   if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: finished at ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
   if (opts.saveModel) writeFileSync(opts.saveModel, JSON.stringify(front.model(config.decision)));

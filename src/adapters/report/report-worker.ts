@@ -6,6 +6,7 @@ import { getPriority, setPriority } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromReportThread, ToReportThread } from './report-thread.js';
+import { threadCpu, threadCpuMs } from './thread-cpu.js';
 
 const port = parentPort;
 if (!port) throw new Error('report-worker.js runs in a worker thread');
@@ -41,12 +42,15 @@ const reply = (m: FromReportThread): void => port.postMessage(m);
 async function main(): Promise<void> {
   const t0 = performance.now();
   const { formatReportTimings, writeReportFiles } = await import('./write-reports.js');
-  let warm = `loaded in ${(performance.now() - t0).toFixed(0)} ms`;
+  let warm = `loaded in ${(performance.now() - t0).toFixed(0)} ms${threadCpu()}`;
   // warming up takes CPU the other threads may need unless this thread is at low priority
   if ((workerData as { warmUp?: boolean } | undefined)?.warmUp !== false && lowered && !request) warm += `, ${await warmUp(() => request !== undefined)}`;
   if (!request) await new Promise<void>((r) => (arrived = r));
   const { report, dir } = request as ToReportThread;
+  const before = threadCpuMs();
   const timings = formatReportTimings(await writeReportFiles(dir, report));
+  const after = threadCpuMs();
+  if (before !== undefined && after !== undefined) warm += `, then ${after - before} ms cpu for the report`;
   reply({ type: 'done', timings, warm });
 }
 
@@ -82,7 +86,7 @@ async function warmUp(stop: () => boolean): Promise<string> {
   renderHtml(sample, charts);
   dashboardSvg(sample, charts);
   renderAlertsText(sample);
-  return `warmed up in ${(performance.now() - t0).toFixed(0)} ms`;
+  return `warmed up in ${(performance.now() - t0).toFixed(0)} ms${threadCpu()}`;
 }
 
 main().catch((err: unknown) => {
