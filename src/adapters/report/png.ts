@@ -3,8 +3,8 @@
  * numbers, then the chart grid) and rasterised with resvg. No browser. Text is drawn with the
  * system's fonts (resvg loads them); the chart font stack names common sans fonts first.
  */
-import { promisify } from 'node:util';
-import { deflate as zlibDeflate } from 'node:zlib';
+import { once } from 'node:events';
+import { createDeflate } from 'node:zlib';
 import { Resvg, renderAsync, type RenderedImage, type ResvgRenderOptions } from '@resvg/resvg-js';
 import type { AnalysisReport } from '../../core/analyze/report-types.js';
 import { CHART_FONT, CHART_IDS, chartRows, FULL_WIDTH, GAP, HALF_WIDTH, PALETTE, renderChartsSync, truncate, type ChartSvg, type ReportCharts } from './charts.js';
@@ -202,8 +202,9 @@ export function renderDashboardPng(report: AnalysisReport, charts: ReportCharts 
  * headline cards at once, then each row of charts as soon as its charts are given (`addRow`, in
  * CHART_ROWS order). Each slice is its own SVG document (the page's background, the slice's own
  * markup, a viewBox on the slice's rows) rasterised by resvg on libuv's thread pool, so slices
- * are drawn in parallel with each other and with the caller drawing the next charts; `finish`
- * stitches their pixels and encodes the PNG.
+ * are drawn in parallel with each other and with the caller drawing the next charts; each slice's
+ * rows are compressed as soon as it and the slices above it are drawn, and `finish` wraps the
+ * result as a PNG.
  *
  * The page is cut only in the gaps between bands (at least one unit from any drawing) and on
  * whole pixel rows, so each pixel is drawn by exactly the shapes that cover it in the whole page,
@@ -216,7 +217,12 @@ export class DashboardPainter {
   private readonly layout: DashboardLayout;
   private readonly scale: number;
   private readonly sliced: boolean;
-  private readonly slices: Promise<RenderedImage>[] = [];
+  /** The slices' rows, compressed as they come (on libuv's pool) and in order. */
+  private readonly zip = createDeflate({ level: 3 });
+  private readonly zipped: Buffer[] = [];
+  private fed: Promise<void> = Promise.resolve();
+  private width = -1;
+  private height = 0;
   /** The band not yet sent to be drawn: its lower cut depends on where the next band starts. */
   private pending: Band;
   private sliceTop = 0;
@@ -226,6 +232,7 @@ export class DashboardPainter {
     this.scale = opts.scale ?? 1.5;
     this.sliced = Number.isInteger(this.scale * 2);
     this.pending = this.layout.head;
+    this.zip.on('data', (b: Buffer) => this.zipped.push(b));
   }
 
   /** The next row of charts (CHART_ROWS order). */
@@ -243,29 +250,35 @@ export class DashboardPainter {
   /** Waits for every slice and returns the PNG. */
   async finish(): Promise<Uint8Array> {
     this.draw(this.layout.height);
-    const slices = await Promise.all(this.slices);
-    const width = slices[0]!.width;
-    const height = slices.reduce((n, s) => n + s.height, 0);
-    const stride = width * 4;
-    // each row: filter type 0 (none), then the RGBA bytes (opaque: the page's background is)
-    const raw = Buffer.allocUnsafe((stride + 1) * height);
-    let row = 0;
-    for (const image of slices) {
-      if (image.width !== width) throw new Error('dashboard slices of different widths');
-      const px = image.pixels;
-      for (let r = 0; r < image.height; r++, row++) {
-        const at = row * (stride + 1);
-        raw[at] = 0;
-        px.copy(raw, at + 1, r * stride, (r + 1) * stride);
-      }
-    }
-    return encodePng(width, height, await deflate(raw, { level: 3 }));
+    await this.fed;
+    this.zip.end();
+    await once(this.zip, 'end');
+    return encodePng(this.width, this.height, Buffer.concat(this.zipped));
   }
 
   private draw(bottom: number): void {
     const top = this.sliceTop;
-    this.slices.push(renderAsync(sliceSvg(top, bottom - top, this.pending.parts), resvgOptions(this.opts)));
+    const image = renderAsync(sliceSvg(top, bottom - top, this.pending.parts), resvgOptions(this.opts));
+    // each slice's rows go to the compressor when it is drawn and the slices above it are in
+    this.fed = this.fed.then(async () => this.feed(await image));
+    this.fed.catch(() => undefined); // awaited by finish
     this.sliceTop = bottom;
+  }
+
+  private async feed(image: RenderedImage): Promise<void> {
+    if (this.width < 0) this.width = image.width;
+    else if (image.width !== this.width) throw new Error('dashboard slices of different widths');
+    const stride = this.width * 4;
+    const px = image.pixels;
+    // each row: filter type 0 (none), then the RGBA bytes (opaque: the page's background is)
+    const raw = Buffer.allocUnsafe((stride + 1) * image.height);
+    for (let r = 0; r < image.height; r++) {
+      const at = r * (stride + 1);
+      raw[at] = 0;
+      px.copy(raw, at + 1, r * stride, (r + 1) * stride);
+    }
+    this.height += image.height;
+    if (!this.zip.write(raw)) await once(this.zip, 'drain');
   }
 }
 
@@ -275,8 +288,6 @@ function evenBetween(lo: number, hi: number): number | undefined {
   for (const c of [mid, mid - 2, mid + 2]) if (c >= lo && c <= hi) return c;
   return undefined;
 }
-
-const deflate = promisify(zlibDeflate);
 
 const CRC_TABLE = (() => {
   const t = new Int32Array(256);
