@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
 import type { AnalyzeConfig } from '../core/analyze/analyze-config.js';
 import { Judge, type FrontStats } from '../core/analyze/analyzer.js';
 import { createDetectors } from '../core/analyze/detectors.js';
@@ -98,11 +97,6 @@ export class JudgeRun {
     return consoleSummary(report, dir);
   }
 }
-
-export const heapMB = (): string => {
-  const h = getHeapStatistics();
-  return `${Math.round(h.used_heap_size / 2 ** 20)} MB used of ${Math.round(h.total_heap_size / 2 ** 20)} MB`;
-};
 
 function consoleSummary(report: AnalysisReport, dir: string): string {
   const s = report.summary;

@@ -6,8 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchReader } from '../core/analyze/record-batch.js';
 import { ReportThread } from '../adapters/report/report-thread.js';
-import { threadCpu } from '../adapters/report/thread-cpu.js';
-import { heapMB, JudgeRun, type JudgeSetup } from './analyze-judge.js';
+import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
+import { JudgeRun, type JudgeSetup } from './analyze-judge.js';
 import type { FromJudge, ToJudge } from './analyze.js';
 
 /** VIGIL_ANALYZE_TIMINGS=1: how long this thread judged and worked (reported with 'done'). */

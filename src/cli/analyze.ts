@@ -11,8 +11,8 @@ import { batchBuffers, BatchWriter, type RecordBatch } from '../core/analyze/rec
 import type { Detector } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineBatches } from '../adapters/line-source.js';
-import { threadCpu } from '../adapters/report/thread-cpu.js';
-import { heapMB, JudgeRun, type JudgeSetup } from './analyze-judge.js';
+import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
+import type { JudgeSetup } from './analyze-judge.js';
 import { reportError, VigilError } from './errors.js';
 
 /** yaml and cli-progress are loaded when used (a config file, a progress bar): start-up is shorter without them. */
@@ -116,7 +116,9 @@ interface JudgeSide {
   finish(front: FrontStats): Promise<string>;
 }
 
-function localJudge(setup: JudgeSetup): JudgeSide {
+/** The judge on this thread (--threads 1); with two threads this one never loads analyze-judge.js. */
+async function localJudge(setup: JudgeSetup): Promise<JudgeSide> {
+  const { JudgeRun } = await import('./analyze-judge.js');
   const run = new JudgeRun(setup);
   return {
     sink: run.judge,
@@ -223,7 +225,7 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   const started = process.hrtime.bigint();
   if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: run starts ${performance.now().toFixed(0)} ms after the process`);
   const setup: JudgeSetup = { config, output: opts.output, started, front: threads > 1 ? [...FRONT_DETECTORS] : [] };
-  const judge = threads > 1 ? workerJudge(setup) : localJudge(setup);
+  const judge = threads > 1 ? workerJudge(setup) : await localJudge(setup);
   const front = new AnalyzerFront(
     { limits: config.limits, defaultYear: new Date().getUTCFullYear(), sessionKeyOf, ...(judge.frontDetectors ? { detectors: judge.frontDetectors } : {}) },
     judge.sink,
