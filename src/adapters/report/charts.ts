@@ -421,6 +421,14 @@ const TITLES: Record<ChartId, string> = {
 
 const WIDE: Record<ChartId, boolean> = { volume: true, severity: false, diversity: false, components: true, templates: true };
 
+const SPECS: Record<ChartId, (report: AnalysisReport) => TopLevelSpec> = {
+  volume: volumeSpec,
+  severity: severitySpec,
+  components: componentsSpec,
+  templates: templatesSpec,
+  diversity: diversitySpec,
+};
+
 /** Every chart's Vega-Lite spec. */
 export function chartSpecs(report: AnalysisReport): Record<ChartId, TopLevelSpec> {
   return {
@@ -431,6 +439,27 @@ export function chartSpecs(report: AnalysisReport): Record<ChartId, TopLevelSpec
     diversity: diversitySpec(report),
   };
 }
+
+/**
+ * Items in rows as the dashboard puts them, in order: a wide one takes a row, half-width ones go
+ * two to a row (a half-width one waits for the next half-width one, past wide ones).
+ */
+export function chartRows<T>(items: readonly T[], wide: (item: T) => boolean): T[][] {
+  let pendingHalf: T | undefined;
+  const rows: T[][] = [];
+  for (const c of items) {
+    if (wide(c)) rows.push([c]);
+    else if (pendingHalf !== undefined) {
+      rows.push([pendingHalf, c]);
+      pendingHalf = undefined;
+    } else pendingHalf = c;
+  }
+  if (pendingHalf !== undefined) rows.push([pendingHalf]);
+  return rows;
+}
+
+/** The dashboard's rows of chart ids (CHART_IDS by chartRows), known before any chart is drawn. */
+export const CHART_ROWS: readonly (readonly ChartId[])[] = chartRows(CHART_IDS, (id) => WIDE[id]);
 
 function emptyReason(id: ChartId, report: AnalysisReport): string | undefined {
   switch (id) {
@@ -546,14 +575,21 @@ export function renderSpecSvgSync(spec: TopLevelSpec): string {
   }
 }
 
+function chartSvg(report: AnalysisReport, id: ChartId, vegaSvg: string): ChartSvg {
+  const svg = postprocessSvg(vegaSvg, `vg-${id}`);
+  const empty = emptyReason(id, report);
+  return { id, title: TITLES[id], svg, ...svgSize(svg), wide: WIDE[id], ...(empty === undefined ? {} : { empty }) };
+}
+
 function assemble(report: AnalysisReport, svgs: Record<ChartId, string>): ReportCharts {
   const out: Partial<ReportCharts> = {};
-  for (const id of CHART_IDS) {
-    const svg = postprocessSvg(svgs[id], `vg-${id}`);
-    const empty = emptyReason(id, report);
-    out[id] = { id, title: TITLES[id], svg, ...svgSize(svg), wide: WIDE[id], ...(empty === undefined ? {} : { empty }) };
-  }
+  for (const id of CHART_IDS) out[id] = chartSvg(report, id, svgs[id]);
   return out as ReportCharts;
+}
+
+/** One chart, as `renderChartsSync(report)[id]` (so a caller can use each as soon as it is drawn). */
+export function renderChartSync(report: AnalysisReport, id: ChartId): ChartSvg {
+  return chartSvg(report, id, renderSpecSvgSync(SPECS[id](report)));
 }
 
 /** Renders all five charts with Vega's `toSVG()`. */

@@ -65,10 +65,8 @@ function csvCell(v: string): string {
  */
 export function anomalyCsvRow(row: AnomalyRow, opts: CsvOptions = {}): string {
   if (opts.escapeFormulas) return stringifySync([csvRecord(row)], options(opts, false));
-  const cells = csvRecord(row);
-  let out = csvCell(cells[0]!);
-  for (let i = 1; i < cells.length; i++) out += ',' + csvCell(cells[i]!);
-  return out + '\r\n';
+  // csvRecord's cells, without the array (numbers never need quotes)
+  return `${csvCell(row.file)},${row.line},${csvCell(row.timestamp ?? '')},${csvCell(row.message)},${csvCell(row.template)},${row.score},${csvCell(row.detectors.join(';'))},${csvCell(row.severity)},${csvCell(row.reason)},${csvCell(row.tags.join(';'))}\r\n`;
 }
 
 /** The whole CSV for `rows` (header line first). */

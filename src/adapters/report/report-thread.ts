@@ -1,0 +1,83 @@
+/**
+ * The report renderers on a thread of their own, started at the beginning of a run so that it is
+ * ready when the run ends. The renderers (Vega, Vega-Lite, resvg) take about half a second to load
+ * and their first charts twice as long as later ones (the JIT has not seen the code yet); the
+ * thread loads them and renders a sample report once while the run goes on, at the lowest CPU
+ * priority, so it only takes time the reading and judging threads leave free. When the report
+ * comes it renders alerts.txt, report.html and dashboard.png (write-reports.ts) at normal priority
+ * where the system allows that (raising a thread's priority back may need privileges; at the end
+ * of a run the other threads are idle anyway).
+ *
+ * This side does not load the renderers; report-worker.js (the thread's entry) does.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { AnalysisReport } from '../../core/analyze/report-types.js';
+
+export type ToReportThread = { type: 'render'; report: AnalysisReport; dir: string };
+export type FromReportThread =
+  | { type: 'done'; timings: string; warm: string }
+  | { type: 'error'; message: string; stack?: string };
+
+export interface ReportThreadOptions {
+  /** Render a sample report while waiting (default true). */
+  warmUp?: boolean;
+}
+
+/**
+ * The thread's module: the compiled one beside this file or, when the sources run as they are
+ * (the tests), the TypeScript one, loaded through tsx (a dev dependency) registered in the thread.
+ */
+function newWorker(options: WorkerOptions): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./report-worker.js', here), options);
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./report-worker.ts', here).href)}); });`;
+  return new Worker(code, { ...options, eval: true });
+}
+
+export class ReportThread {
+  private readonly worker: Worker;
+  private failure: Error | undefined;
+  private waiting: { resolve: (m: { timings: string; warm: string }) => void; reject: (err: Error) => void } | undefined;
+  private closed = false;
+
+  constructor(options: ReportThreadOptions = {}) {
+    this.worker = newWorker({ workerData: { warmUp: options.warmUp ?? true }, name: 'vigil-reports' });
+    this.worker.on('message', (m: FromReportThread) => {
+      if (m.type === 'done') this.waiting?.resolve({ timings: m.timings, warm: m.warm });
+      else {
+        const err = new Error(m.message);
+        if (m.stack) err.stack = m.stack;
+        this.fail(err);
+      }
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.fail(new Error(`the reports' thread stopped (exit code ${code})`));
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.waiting?.reject(err);
+  }
+
+  /** Writes alerts.txt, report.html and dashboard.png for `report` into `dir`. */
+  render(report: AnalysisReport, dir: string): Promise<{ timings: string; warm: string }> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiting) return Promise.reject(new Error('ReportThread renders one report'));
+    const done = new Promise<{ timings: string; warm: string }>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+    const m: ToReportThread = { type: 'render', report, dir };
+    this.worker.postMessage(m);
+    return done;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.worker.terminate();
+  }
+}
