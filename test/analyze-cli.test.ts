@@ -35,8 +35,9 @@ const CORPUS_LINES = 20_000;
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
-function vigil(args: string[], opts: { cwd?: string; input?: string | Buffer } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, input: opts.input, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+function vigil(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Run {
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, input: opts.input, env, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -326,6 +327,18 @@ describe('vigil analyze on a generated corpus', () => {
     const bad = vigil(['analyze', '--input', log, '--output', join(tmp, 'out-bad-threads'), '--quiet', '--threads', '3']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('VIGIL_CLI_BAD_OPTION');
+  });
+
+  it('VIGIL_ANALYZE_HEAP_GROWTH changes memory, not results; a bad value is refused', () => {
+    const dir = join(tmp, 'out-v8-growth');
+    const r = vigil(['analyze', '--input', log, '--output', dir, '--quiet'], { env: { VIGIL_ANALYZE_HEAP_GROWTH: '0' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'anomalies.json'), 'utf8')).toBe(readFileSync(join(out, 'anomalies.json'), 'utf8'));
+    const bad = vigil(['analyze', '--input', log, '--output', join(tmp, 'out-bad-growth'), '--quiet'], { env: { VIGIL_ANALYZE_HEAP_GROWTH: 'lots' } });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('VIGIL_CONFIG_INVALID');
+    expect(bad.stderr).toContain('VIGIL_ANALYZE_HEAP_GROWTH');
   });
 
   it('reads stdin with --input -', () => {

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { resolveConfig, type AnalyzeConfig } from '../core/analyze/analyze-config.js';
@@ -217,7 +218,23 @@ function threadsOf(opts: AnalyzeOptions): number {
   return n;
 }
 
+/**
+ * How far each heap may grow past its live data before a full collection, in percent (V8's own
+ * choice when 0). V8 lets a heap that allocates fast grow to up to 4× what it keeps alive; analyze
+ * allocates fast on every thread, so its peak memory was mostly that slack, and it grew with the
+ * live state. At 2× (100) the 1M-line bench peaks about a fifth lower for the same CPU time.
+ */
+function heapGrowthPercent(): number {
+  const raw = process.env.VIGIL_ANALYZE_HEAP_GROWTH ?? '100';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new VigilError('VIGIL_CONFIG_INVALID', `VIGIL_ANALYZE_HEAP_GROWTH must be an integer from 0 to 1000 (got ${raw})`);
+  return n;
+}
+
 async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
+  const growth = heapGrowthPercent();
+  // (a process-wide V8 flag: set before the threads start, it holds for every heap of the run)
+  if (growth > 0) setFlagsFromString(`--heap-growing-percent=${growth}`);
   const files = inputFiles(opts.input);
   const config = loadConfig(opts.config);
   const threads = threadsOf(opts);
