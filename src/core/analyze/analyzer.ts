@@ -284,7 +284,8 @@ export class AnalyzerFront {
     const rec = a.record;
     s.count++;
     this.recordsTotal++;
-    const mined = s.miner.add(rec.message);
+    // a message that is a piece of its line is mined in place (see TemplateMiner.addRange)
+    const mined = a.line === undefined || a.messageStart === undefined ? s.miner.add(rec.message) : s.miner.addRange(a.line, a.messageStart, a.messageEnd!);
     if (rec.timestamp !== undefined && Number.isFinite(rec.timestamp)) s.lastTimeMs = rec.timestamp;
     const input: DetectInput = {
       seq: a.firstLine,

@@ -41,6 +41,14 @@ export interface AssembledRecord {
   truncated: boolean;
   /** Continuation lines (blank ones aside) left out of the message by the limits. */
   droppedLines: number;
+  /**
+   * The record's one line when its message is a piece of it, `line.slice(messageStart, messageEnd)`
+   * (so a miner can read it in place: see TemplateMiner.addRange); all three undefined when the
+   * message was built (continuation lines joined, JSON, logfmt).
+   */
+  line: string | undefined;
+  messageStart: number | undefined;
+  messageEnd: number | undefined;
 }
 
 export interface AssemblerStats {
@@ -107,6 +115,10 @@ export class RecordAssembler {
 
   // the open record
   private head: LogRecord | undefined;
+  /** The head's line and where its message is in it (undefined when not a piece of it). */
+  private headLine: string | undefined;
+  private headStart: number | undefined;
+  private headEnd = 0;
   private readonly parts: string[] = [];
   private chars = 0;
   private kept = 0;
@@ -169,7 +181,7 @@ export class RecordAssembler {
       this.append(line, lineNo);
       return NONE;
     }
-    const parsed = this.parser.parse(line);
+    const parsed = this.parser.read(line);
     if (this.head !== undefined && !this.bare) {
       const hasTimestamp = parsed.record.timestampText !== undefined;
       // an unindented line without the stream's header joins the open record only when it looks
@@ -185,6 +197,12 @@ export class RecordAssembler {
     }
     const done = this.head !== undefined ? [this.finish()] : NONE;
     this.open(parsed.record, lineNo);
+    if (parsed.messageStart !== undefined) {
+      this.headLine = line;
+      this.headStart = parsed.messageStart;
+      // (open may have cut the message: it is still the start of that piece)
+      this.headEnd = parsed.messageStart + parsed.record.message.length;
+    }
     return done;
   }
 
@@ -195,6 +213,8 @@ export class RecordAssembler {
 
   private open(record: LogRecord, lineNo: number): void {
     this.head = record;
+    this.headLine = undefined;
+    this.headStart = undefined;
     this.firstLine = lineNo;
     this.lastLine = lineNo;
     this.lineCount = 1;
@@ -236,6 +256,15 @@ export class RecordAssembler {
 
   private finish(): AssembledRecord {
     const record = this.head!;
+    let line = this.headLine;
+    let messageStart = this.headStart;
+    let messageEnd: number | undefined = this.headEnd;
+    if (this.parts.length > 0 || line === undefined || messageStart === undefined) {
+      line = undefined;
+      messageStart = undefined;
+      messageEnd = undefined;
+    }
+    this.headLine = undefined;
     if (this.parts.length > 0) {
       const body = this.parts.join('\n');
       record.message = record.message === '' ? body : `${record.message}\n${body}`;
@@ -252,6 +281,9 @@ export class RecordAssembler {
       lineCount: this.lineCount,
       truncated: this.truncated,
       droppedLines: this.dropped,
+      line,
+      messageStart,
+      messageEnd,
     };
   }
 }
