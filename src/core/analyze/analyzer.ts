@@ -160,6 +160,8 @@ export interface RecordSink {
   /**
    * One mined record. `component` is what statistics group it by; `front` holds the findings of
    * detectors the front ran, by the detector's position in the run's list (undefined: none).
+   * The input and its record may be rewritten for the next record once this returns (BatchReader
+   * reuses one of each): a sink copies what it keeps.
    */
   record(input: DetectInput, component: string, front: (Finding[] | undefined)[] | undefined): void;
   binary(file: string, text: string, lineNo: number): void;

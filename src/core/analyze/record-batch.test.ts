@@ -6,7 +6,7 @@ import { Analyzer, AnalyzerFront, Judge } from './analyzer.js';
 import { createDetectors, DETECTOR_SPECS } from './detectors.js';
 import { BatchReader, BatchWriter, batchBuffers, type RecordBatch } from './record-batch.js';
 import type { AnalysisReport, AnomalyRow } from './report-types.js';
-import type { DetectInput } from '../detect/detector.js';
+import type { DetectInput, Finding } from '../detect/detector.js';
 import { mulberry32 } from '../detect/random.js';
 import type { LogRecord } from '../parse/record.js';
 
@@ -129,13 +129,61 @@ describe('record batches (the two-thread analyze)', () => {
     for (const capacity of [1, 7, 300, 8_192]) {
       const got: DetectInput[] = [];
       const groups: string[] = [];
-      const reader = new BatchReader({ record: (input, group) => { got.push(input); groups.push(group); }, binary: () => undefined });
+      // the reader reuses one input and record: copy them
+      const reader = new BatchReader({ record: (input, group) => { got.push({ ...input, record: { ...input.record } }); groups.push(group); }, binary: () => undefined });
       const writer = new BatchWriter((b) => reader.read(structuredClone(b, { transfer: batchBuffers(b) })), { capacity });
       for (const input of inputs) writer.record(input, input.record.component ?? 'c', undefined);
       writer.flush();
       expect(got).toEqual(inputs);
       expect(groups).toEqual(inputs.map((i) => i.record.component ?? 'c'));
     }
+  });
+
+  it('judge: every detector keeps nothing of an input object that is reused and rewritten for the next record', () => {
+    // the judge fed fresh objects, and the judge fed one input and record object that is rewritten
+    // for each record and scribbled over once judged: a detector or statistic that kept the object
+    // (in a map, a window, a trail, a finding's evidence, a sample, a cache by identity) would
+    // report the scribbles or miss its own memo, and the rows or the report would differ
+    const files: Files = [
+      ['a.log', corpus(20_000, 11)],
+      ['b.log', corpus(6_000, 12)],
+    ];
+    const run = (reuse: boolean): { rows: AnomalyRow[]; report: AnalysisReport } => {
+      const rows: AnomalyRow[] = [];
+      const inFront = (name: string): boolean => name === 'sensitive_data';
+      const judge = new Judge({ config, detectors: createDetectors(config).map((d) => (inFront(d.name) ? undefined : d)), vigilVersion: 't' }, (r) => rows.push(r));
+      const rec: LogRecord = { message: '', timestamp: undefined, level: undefined, component: undefined, host: undefined, requestId: undefined, attributes: undefined };
+      const one: DetectInput = { seq: 0, source: '', record: rec, templateId: '', template: '', params: [], createdTemplate: false, timeMs: 0, sessionKey: undefined };
+      const sink = {
+        record: (input: DetectInput, component: string, front: (Finding[] | undefined)[] | undefined): void => {
+          if (!reuse) return judge.record(input, component, front);
+          Object.assign(rec, { timestamp: undefined, level: undefined, component: undefined, host: undefined, requestId: undefined, attributes: undefined }, input.record);
+          Object.assign(one, { sessionKey: undefined }, input, { record: rec, params: [...input.params] });
+          judge.record(one, component, front);
+          Object.assign(rec, { message: 'SCRIBBLE', timestamp: 0, level: 'fatal', component: 'SCRIBBLE', host: 'SCRIBBLE', requestId: 'SCRIBBLE', attributes: { x: 'SCRIBBLE' } });
+          (one.params as string[]).fill('SCRIBBLE');
+          Object.assign(one, { seq: -1, source: 'SCRIBBLE', templateId: 'SCRIBBLE', template: 'SCRIBBLE', createdTemplate: true, timeMs: 0, sessionKey: 'SCRIBBLE' });
+        },
+        binary: (file: string, text: string, lineNo: number): void => judge.binary(file, text, lineNo),
+      };
+      const f = new AnalyzerFront({ limits: config.limits, defaultYear: 2026, sessionKeyOf, detectors: createDetectors(config).map((d) => (inFront(d.name) ? d : undefined)) }, sink);
+      for (const [name, lines] of files) {
+        lines.forEach((l, i) => f.pushLine(name, l, i + 1));
+        f.endFile(name);
+      }
+      return { rows, report: judge.finish(f.stats(), 1, 1) };
+    };
+    const fresh = run(false);
+    const reused = run(true);
+    // the corpus makes most judging detectors fire (and every one of them observes every record)
+    const fired = new Set(fresh.rows.flatMap((r) => r.detectors));
+    for (const d of ['new_template', 'frequency_spike', 'error_rate', 'flood', 'sequence', 'severity', 'correlation']) expect(fired, d).toContain(d);
+    expect(fresh.report.summary.failingRequests.total).toBeGreaterThan(0);
+    expect(fresh.report.summary.windowFindings.length).toBeGreaterThan(0);
+    expect(JSON.stringify(reused.rows)).not.toContain('SCRIBBLE');
+    expect(JSON.stringify(reused.report)).not.toContain('SCRIBBLE');
+    expect(JSON.stringify(reused.rows)).toBe(JSON.stringify(fresh.rows));
+    expect(JSON.stringify(reused.report)).toBe(JSON.stringify(fresh.report));
   });
 
   it('refuses a detector with window findings in the front (its windows would be lost)', () => {

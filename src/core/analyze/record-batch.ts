@@ -281,11 +281,23 @@ export class BatchWriter implements RecordSink {
 
 const NO_PARAMS: readonly string[] = Object.freeze([]);
 
-/** The judge's side: unpacks batches, in order, into the sink (the tables live here). */
+/**
+ * The judge's side: unpacks batches, in order, into the sink (the tables live here).
+ *
+ * One DetectInput and one LogRecord, rewritten for each record: two objects per record were the
+ * judge's largest allocation (~250 MB per 1M records). So the sink, and the detectors behind it,
+ * must not keep the input, its record or the record's fields object past record(): they keep
+ * strings and numbers (copied out), as every detector does (audited: see the judge's reuse test in
+ * record-batch.test.ts). Parameters and attributes, when carried, are still new per record.
+ */
 export class BatchReader {
   private names: string[] = [];
   private templateIds: string[] = [];
   private templateTexts: string[] = [];
+  // every record and input has all their fields, in one order (undefined when absent): one shape,
+  // so the judge's detectors read them without megamorphic lookups
+  private readonly rec: LogRecord = { message: '', timestamp: undefined, level: undefined, component: undefined, host: undefined, requestId: undefined, attributes: undefined };
+  private readonly input: DetectInput = { seq: 0, source: '', record: this.rec, templateId: '', template: '', params: NO_PARAMS, createdTemplate: false, timeMs: 0, sessionKey: undefined };
 
   constructor(private readonly sink: RecordSink) {}
 
@@ -322,17 +334,14 @@ export class BatchReader {
       const component = b.component[i]!;
       const host = b.host[i]!;
       const requestId = b.requestId[i]!;
-      // every record and input has all their fields, in one order (undefined when absent): one
-      // shape, so the judge's detectors read them without megamorphic lookups
-      const record: LogRecord = {
-        message: (flags & MESSAGE_IS_TEMPLATE) !== 0 ? this.templateTexts[t]! : message[messageAt++]!,
-        timestamp: (flags & HAS_TIMESTAMP) !== 0 ? b.timestamp[i]! : undefined,
-        level: LEVELS[b.level[i]!],
-        component: component >= 0 ? names[component]! : undefined,
-        host: host >= 0 ? names[host]! : undefined,
-        requestId: requestId >= 0 ? ids[requestId]! : undefined,
-        attributes: undefined,
-      };
+      const record = this.rec;
+      record.message = (flags & MESSAGE_IS_TEMPLATE) !== 0 ? this.templateTexts[t]! : message[messageAt++]!;
+      record.timestamp = (flags & HAS_TIMESTAMP) !== 0 ? b.timestamp[i]! : undefined;
+      record.level = LEVELS[b.level[i]!];
+      record.component = component >= 0 ? names[component]! : undefined;
+      record.host = host >= 0 ? names[host]! : undefined;
+      record.requestId = requestId >= 0 ? ids[requestId]! : undefined;
+      record.attributes = undefined;
       let recordParams = NO_PARAMS;
       if (paramCount !== undefined && params !== undefined) {
         const n = paramCount[i]!;
@@ -345,17 +354,15 @@ export class BatchReader {
         for (let k = 0; k < attrCount[i]!; k++, attrAt += 2) fields[attrs[attrAt]!] = attrs[attrAt + 1]!;
         record.attributes = fields;
       }
-      const input: DetectInput = {
-        seq: b.seq[i]!,
-        source: names[b.source[i]!]!,
-        record,
-        templateId: this.templateIds[t]!,
-        template: this.templateTexts[t]!,
-        params: recordParams,
-        createdTemplate: (flags & CREATED) !== 0,
-        timeMs: b.timeMs[i]!,
-        sessionKey: (flags & HAS_SESSION) === 0 ? undefined : (flags & SESSION_IS_REQUEST) !== 0 ? record.requestId! : ids[b.sessionKey[i]!]!,
-      };
+      const input = this.input;
+      input.seq = b.seq[i]!;
+      input.source = names[b.source[i]!]!;
+      input.templateId = this.templateIds[t]!;
+      input.template = this.templateTexts[t]!;
+      input.params = recordParams;
+      input.createdTemplate = (flags & CREATED) !== 0;
+      input.timeMs = b.timeMs[i]!;
+      input.sessionKey = (flags & HAS_SESSION) === 0 ? undefined : (flags & SESSION_IS_REQUEST) !== 0 ? record.requestId! : ids[b.sessionKey[i]!]!;
       front = undefined;
       while (next < b.front.length && b.front[next]![0] === i) {
         const [, d, f] = b.front[next++]!;

@@ -8,7 +8,11 @@ import type { LogRecord } from '../parse/record.js';
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
-/** One mined record, as every detector sees it. */
+/**
+ * One mined record, as every detector sees it. A caller may reuse one input and record object for
+ * every record (the analyze judge's BatchReader does): a detector keeps the strings and numbers it
+ * needs, never the input, its record or the record's attributes object.
+ */
 export interface DetectInput {
   /** Position of the record in its stream (1-based line number of its first line). */
   seq: number;

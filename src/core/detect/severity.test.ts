@@ -136,6 +136,22 @@ describe('SeverityDetector', () => {
     expect(a.phrasesOf(rec).score).toBeGreaterThan(0.7);
   });
 
+  it('treats a reused input object holding the next record as a new record (its caches fill as with fresh objects)', () => {
+    const ask = (reuse: boolean): number[] => {
+      const a = new TemplateSeverityCache();
+      const b = new TemplateSeverityCache();
+      const one = input({ templateId: 'h', template: 'GET <*> status: <*>', message: 'GET /x status: 503' });
+      for (let seq = 1; seq <= 4; seq++) {
+        // the same template and message on each line, asked by one cache on odd lines, the other on even
+        const rec = reuse ? Object.assign(one, { seq }) : input({ seq, templateId: 'h', template: 'GET <*> status: <*>', message: 'GET /x status: 503' });
+        expect((seq % 2 === 1 ? a : b).phrasesOf(rec).matched).toEqual(['http 5xx']);
+      }
+      return [a.size, b.size];
+    };
+    expect(ask(true)).toEqual(ask(false));
+    expect(ask(true)).toEqual([1, 1]);
+  });
+
   it('holds at most cacheTemplates templates', () => {
     const cache = new TemplateSeverityCache(10);
     for (let i = 0; i < 100; i++) cache.phrasesOf(input({ templateId: `t${i}`, template: `x ${i}` }));

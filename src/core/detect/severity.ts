@@ -178,8 +178,13 @@ interface CachedTemplate {
 /**
  * The last record any cache was asked about and the answer, which depends on nothing but its
  * template and message (and is the same whichever cache gives it: the caches only save work).
+ * A record is the same one by object, stream and position: a caller that reuses one input object
+ * for every record (BatchReader) asks about a new record with the same object, and its caches
+ * then fill exactly as a caller's with one object per record.
  */
 let lastInput: DetectInput | undefined;
+let lastSeq = NaN;
+let lastSource = '';
 let lastTemplate = '';
 let lastMessage = '';
 let lastAnswer: PhraseSeverity = NOTHING;
@@ -198,9 +203,11 @@ export class TemplateSeverityCache {
   /** Phrase severity of a record, from its template (and its status code when the template masks one). */
   phrasesOf(input: DetectInput): PhraseSeverity {
     // severity, error_rate and correlation each ask about every record, one after the other
-    if (input === lastInput && input.template === lastTemplate && input.record.message === lastMessage) return lastAnswer;
+    if (input === lastInput && input.seq === lastSeq && input.source === lastSource && input.template === lastTemplate && input.record.message === lastMessage) return lastAnswer;
     const answer = this.lookup(input);
     lastInput = input;
+    lastSeq = input.seq;
+    lastSource = input.source;
     lastTemplate = input.template;
     lastMessage = input.record.message;
     lastAnswer = answer;
