@@ -222,7 +222,8 @@ function threadsOf(opts: AnalyzeOptions): number {
  * How far each heap may grow past its live data before a full collection, in percent (V8's own
  * choice when 0). V8 lets a heap that allocates fast grow to up to 4× what it keeps alive; analyze
  * allocates fast on every thread, so its peak memory was mostly that slack, and it grew with the
- * live state. At 2× (100) the 1M-line bench peaks about a fifth lower for the same CPU time.
+ * live state. At 2× (100) the 1M-line bench peaks about a fifth lower, for ~0.1 s more collection
+ * per thread (within the wall time's noise); tighter settings cost far more CPU.
  */
 function heapGrowthPercent(): number {
   const raw = process.env.VIGIL_ANALYZE_HEAP_GROWTH ?? '100';
