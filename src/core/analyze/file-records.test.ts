@@ -31,4 +31,29 @@ describe('isBinaryLine', () => {
     expect(isBinaryLine('2026-01-01 INFO all fine')).toBe(false);
     expect(isBinaryLine('a\u0000b')).toBe(true);
   });
+
+  it('agrees with the rule for every UTF-16 code unit, alone, in plain ASCII and among odd characters', () => {
+    const plain = '2026-11-20T08:00:00.000Z INFO [api] request received method=GET path=/a?b=1&c=~ id=req-1';
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      for (const line of [ch, plain + ch, ch + plain, plain.slice(0, 10) + ch + plain.slice(10), ch.repeat(3) + 'abcdefghijklmnopqrstu', '\u0001\u0002' + ch + 'abcdefghijklmnop']) {
+        if (isBinaryLine(line) !== reference(line)) expect(isBinaryLine(line), `U+${c.toString(16)} in ${JSON.stringify(line)}`).toBe(reference(line));
+      }
+    }
+    const cases = [
+      '',
+      plain,
+      '\t\f\r' + plain + '\r',
+      plain + '\n',
+      '\n' + plain,
+      plain.repeat(2000),
+      plain.repeat(2000) + '\u0000',
+      '{"msg":"caf\u00e9 \ud83d\ude00","n":[1,2.5e3,null],"o":{"a":{"b":1}},"k":1,"k":2}',
+      '{"msg":"\u0085\u009f\ufffd\ufffd\ufffd"}',
+      '\ufffd'.repeat(5) + 'x'.repeat(40),
+      '\ud800' + plain,
+      '\x7e\x7f\x80' + 'x'.repeat(20),
+    ];
+    for (const line of cases) expect(isBinaryLine(line), JSON.stringify(line)).toBe(reference(line));
+  });
 });
