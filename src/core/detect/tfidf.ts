@@ -130,7 +130,14 @@ export class TfIdf {
   /** The L2-normalised TF-IDF vector of a document under the current snapshot, indices ascending. */
   transform(doc: Document): CompactVector {
     const tokens = this.tokens(doc);
-    if (tokens.length <= SMALL_DOC) return this.transformSmall(tokens);
+    return tokens.length <= SMALL_DOC ? this.transformSmall(tokens) : this.transformCounted(tokens);
+  }
+
+  /**
+   * transform() with the counts in a Map and a pair per term, sorted: what transform does past
+   * SMALL_DOC tokens, for a document of any length (the short path is tested against it).
+   */
+  transformCounted(tokens: readonly string[]): CompactVector {
     const tf = new Map<string, number>();
     for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
     const pairs: [number, number][] = [];
