@@ -124,6 +124,25 @@ describe('miner helpers', () => {
     expect(conflicts('B,', 'KB,')).toBe(false);
   });
 
+  it('takes the word after a naming noun for a name, unless it reads as a verb', () => {
+    expect(conflicts('cyrus', 'news', 'user')).toBe(false);
+    expect(conflicts('cyrus', 'news', 'Host')).toBe(false);
+    expect(conflicts('cyrus', 'news')).toBe(true);
+    expect(conflicts('cyrus', 'logged', 'user')).toBe(true);
+    expect(conflicts('rebooting', 'alpha', 'host')).toBe(true);
+    expect(conflicts('Paused', 'Resumed', 'VM')).toBe(true);
+    const m = new TemplateMiner();
+    const first = m.add('session opened for user cyrus by (uid=0)');
+    const second = m.add('session opened for user news by (uid=509)');
+    expect(second.templateId).toBe(first.templateId);
+    expect(second.template).toBe('session opened for user <*> by (uid=<*>)');
+    // verbs after the noun, and words after other nouns, still tell events apart
+    expect(m.add('host web-1 rebooted now').templateId).not.toBe(m.add('host web-1 crashed now').templateId);
+    expect(m.add('session closed for user cyrus').templateId).toBe(m.add('session closed for user news').templateId);
+    expect(m.add('VM Paused (Lifecycle Event)').templateId).not.toBe(m.add('VM Resumed (Lifecycle Event)').templateId);
+    expect(m.add('user cyrus logged in').templateId).not.toBe(m.add('user cyrus rebooting in').templateId);
+  });
+
   it('generalises two tokens to their shared text around one <*>', () => {
     expect(generaliseToken('rhost=<*>', 'rhost=example.org')).toBe('rhost=<*>');
     expect(generaliseToken('()', '(a.b)')).toBe('(<*>)');

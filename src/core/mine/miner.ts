@@ -210,13 +210,28 @@ export function sameKey(a: string, b: string): boolean {
 }
 
 /**
+ * Nouns whose next word is the name of one (`for user cyrus`, `on host alpha`): that word is a
+ * value, as user and host names are in the usual template annotation guidelines, so two lines
+ * that differ only there share a template (`session opened for user <*>`).
+ */
+const NAMING_NOUNS = new Set(['user', 'username', 'host', 'hostname', 'node', 'client', 'account', 'tenant']);
+
+/** A word that reads as what happened (`user logged in`, `host rebooting`), not as a name. */
+const VERB_FORM = /(?:ed|ing)$/i;
+
+/** Whether a template's slot `after` (the one before a position) makes that position a name. */
+const namesNext = (after: string | undefined): boolean => after !== undefined && NAMING_NOUNS.has(after.toLowerCase());
+
+/**
  * Whether two different tokens at one position name different events, so their lines must not
  * share a template. Different words do ("VM Paused" / "VM Resumed", "onExtend:<*>" /
  * "onStandStepChanged"), and so do dotted or hyphenated names, which in logs more often name a
  * different thing (`mapred.job.id` / `mapred.task.id`) than hold a value. Values (masked), a value
- * against a word, and the values of one key (`user=root` / `user=news`) do not.
+ * against a word, and the values of one key (`user=root` / `user=news`) do not, nor do two names
+ * after a naming noun both lines hold before them (`before`: `user cyrus` / `user news`), unless
+ * one reads as a verb (`user logged` / `user cyrus`).
  */
-export function conflicts(a: string, b: string): boolean {
+export function conflicts(a: string, b: string, before?: string): boolean {
   const ka = KEY_VALUE.exec(a);
   if (ka) {
     const kb = KEY_VALUE.exec(b);
@@ -233,7 +248,8 @@ export function conflicts(a: string, b: string): boolean {
   const wb = wordOf(b);
   if (wb === undefined || wa === wb) return false;
   // units change with a value's magnitude (`384 B` / `1.2 KB`): they belong to the value
-  return !(UNITS.has(wa) && UNITS.has(wb));
+  if (UNITS.has(wa) && UNITS.has(wb)) return false;
+  return !(namesNext(before) && !VERB_FORM.test(wa) && !VERB_FORM.test(wb));
 }
 
 /** wordOf, but a token that is all letters (the common case) is its own word, with no copy. */
@@ -265,6 +281,10 @@ class SlotInfo {
   readonly word: string | undefined;
   /** The word is a unit (`KB`, `ms`). */
   readonly unit: boolean;
+  /** The word reads as a verb (VERB_FORM): it is never a name after a naming noun. */
+  readonly verbForm: boolean;
+  /** The token is a naming noun: the word after it is a name (see NAMING_NOUNS). */
+  readonly namesNext: boolean;
   /** The key of `key=value` / `key:value` (KEY_VALUE), if the token is one. */
   readonly key: string | undefined;
   /** plainValue() of the value after the key. */
@@ -286,6 +306,8 @@ class SlotInfo {
     const kv = KEY_VALUE.exec(token);
     this.word = word;
     this.unit = word !== undefined && UNITS.has(word);
+    this.verbForm = word !== undefined && VERB_FORM.test(word);
+    this.namesNext = namesNext(token);
     this.key = kv ? kv[1] : undefined;
     this.keyPlain = kv ? plainValue(token.slice(kv[0].length)) : undefined;
     let fitPrefix: string | undefined;
@@ -392,11 +414,19 @@ function setOpen(b: Bucket, i: number, k: number, open: boolean): void {
 /** Whether a slot is flexible (see Bucket.flexible): fitsSlot or sameKey may hold for another token. */
 const isFlexible = (info: SlotInfo): boolean => info.fitPrefix !== undefined || info.key !== undefined;
 
-/** Files slot `i` of `c` (by its info) in the bucket's index. */
+/**
+ * The word a template is filed under at a position (see Bucket): its slot's discriminating word,
+ * unless the slot before is a naming noun and the word may be a name (see conflicts).
+ */
+function filedWord(info: SlotInfo, before: SlotInfo | undefined): string | undefined {
+  return before?.namesNext === true && !info.verbForm ? undefined : info.discriminating;
+}
+
+/** Files slot `i` of `c` (by its info, and the info of the slot before) in the bucket's index. */
 function fileSlot(b: Bucket, c: Cluster, i: number): void {
   fileUnder(b.exact[i]!, c.slots[i]!, c);
   if (isFlexible(c.info[i]!)) b.flexible[c.index]!++;
-  const w = c.info[i]!.discriminating;
+  const w = filedWord(c.info[i]!, c.info[i - 1]);
   if (w === undefined) {
     setOpen(b, i, c.index, true);
     return;
@@ -405,11 +435,11 @@ function fileSlot(b: Bucket, c: Cluster, i: number): void {
   fileUnder(b.byWord[i]!, w, c);
 }
 
-/** Takes slot `i` of `c` (as filed: its slot text and info then) out of the index. */
-function unfileSlot(b: Bucket, c: Cluster, i: number, slot: string, info: SlotInfo): void {
+/** Takes slot `i` of `c` (as filed: its slot text and info then, and the info before it) out of the index. */
+function unfileSlot(b: Bucket, c: Cluster, i: number, slot: string, info: SlotInfo, before: SlotInfo | undefined): void {
   unfileFrom(b.exact[i]!, slot, c);
   if (isFlexible(info)) b.flexible[c.index]!--;
-  const w = info.discriminating;
+  const w = filedWord(info, before);
   if (w === undefined) {
     setOpen(b, i, c.index, false);
     return;
@@ -656,7 +686,10 @@ export class TemplateMiner {
         if (ti.key !== undefined && ti.key === si.key) {
           if (ti.keyPlain !== undefined && si.keyPlain !== undefined && ti.keyPlain !== si.keyPlain) continue outer;
           same++;
-        } else if (ti.word !== undefined && si.word !== undefined && ti.word !== si.word && !(ti.unit && si.unit)) continue outer;
+        } else if (ti.word !== undefined && si.word !== undefined && ti.word !== si.word && !(ti.unit && si.unit)) {
+          // conflicts(t, s, the slot before), which both hold: a naming noun makes this a name
+          if (!(i > 0 && info[i - 1]!.namesNext && c.slots[i - 1] === slots[i - 1] && !ti.verbForm && !si.verbForm)) continue outer;
+        }
       }
       const sim = n === 0 ? 1 : same / n;
       if (sim > bestSim || (sim === bestSim && exact > bestExact)) {
@@ -717,12 +750,16 @@ export class TemplateMiner {
 
   private generalise(c: Cluster, line: Slots): void {
     let changed = false;
+    // the slots and their info as filed, once one changes
+    let before: string[] | undefined;
+    let beforeInfo: SlotInfo[] | undefined;
     for (let i = 0; i < c.slots.length; i++) {
       const t = c.slots[i]!;
       const s = line.slots[i]!;
       if (t !== s && t !== WILDCARD && !fitsSlot(t, s)) {
+        before ??= c.slots.slice();
+        beforeInfo ??= c.info.slice();
         c.slots[i] = ownedString(generaliseToken(t, s));
-        this.reindexSlot(c, i, t);
         // the template held one token here; a run of another length means the count varies
         c.runs[i] = line.runs[i] === 1 ? 1 : 0;
         changed = true;
@@ -731,6 +768,7 @@ export class TemplateMiner {
         changed = true;
       }
     }
+    if (before !== undefined) this.refile(c, before, beforeInfo!);
     if (changed) c.text = ownedString(render(c.slots, c.runs));
   }
 
@@ -753,12 +791,17 @@ export class TemplateMiner {
     addToBucket(b, c);
   }
 
-  /** Slot `i` of `c` changed: its info, and where the index files it. */
-  private reindexSlot(c: Cluster, i: number, before: string): void {
+  /**
+   * Slots of `c` changed (they were `before`, with `beforeInfo`): their info, and where the index
+   * files them and the slots after them (a slot is filed by the one before it too: filedWord).
+   */
+  private refile(c: Cluster, before: readonly string[], beforeInfo: readonly SlotInfo[]): void {
     const b = this.buckets.get(c.slots.length)!;
-    unfileSlot(b, c, i, before, c.info[i]!);
-    c.info[i] = infoFor(b, i, c.slots[i]!);
-    fileSlot(b, c, i);
+    const n = c.slots.length;
+    const touched = (i: number): boolean => before[i] !== c.slots[i] || (i > 0 && before[i - 1] !== c.slots[i - 1]);
+    for (let i = 0; i < n; i++) if (touched(i)) unfileSlot(b, c, i, before[i]!, beforeInfo[i]!, beforeInfo[i - 1]);
+    for (let i = 0; i < n; i++) if (before[i] !== c.slots[i]) c.info[i] = infoFor(b, i, c.slots[i]!);
+    for (let i = 0; i < n; i++) if (touched(i)) fileSlot(b, c, i);
   }
 
   /** Drops the least recently used tenth of the templates (one sort, amortised over many inserts). */

@@ -43,6 +43,16 @@ describe('maskMessage', () => {
     expect(masked('Initializing CPU#1 audit(1122475254.170:0)')).toBe('Initializing CPU#<*> audit(<*>:<*>)');
   });
 
+  it('leaves a full stop after a value in the template, but not a path\'s last dot or an ellipsis', () => {
+    expect(masked('started on port 55904.')).toBe('started on port <*>.');
+    expect(params('started on port 55904.')).toEqual(['55904']);
+    expect(masked('enabled on CPU#0. mapped to ffff3000.')).toBe('enabled on CPU#<*>. mapped to <*>.');
+    expect(params('enabled on CPU#0.')).toEqual(['0']);
+    expect(masked('connect to host-7:8030. done')).toBe('connect to <*>. done');
+    expect(masked('wrote /tmp/part-00318. and v2..')).toBe('wrote <*> and <*>');
+    expect(params('wrote /tmp/part-00318. and v2..')).toEqual(['/tmp/part-00318.', 'v2..']);
+  });
+
   it('masks true, false and null as values, alone or as the value of a key', () => {
     expect(masked('visible true ready=false,mode=null name=bob')).toBe('visible <*> ready=<*>,mode=<*> name=bob');
   });

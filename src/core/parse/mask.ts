@@ -238,6 +238,11 @@ function maskRange(text: string, s: number, e: number, flags: number, params: st
   // a number, or a token with a digit and no delimiter (`blk_-42`, `v2`, a UUID, `/tmp/x1`) is one
   // run, so one value: the general rules below would reach the same answer, slower
   if (hasDigit && ((flags & F_NOT_NUMERIC) === 0 || (flags & F_DELIM) === 0)) {
+    // a sentence's full stop after a value is not part of it (`on port 55904.`); a path's is
+    if ((flags & F_SPECIAL) === 0 && endsWithFullStop(text, s, e)) {
+      params.push(text.slice(s, e - 1));
+      return WILDCARD + '.';
+    }
     params.push(text.slice(s, e));
     return WILDCARD;
   }
@@ -292,10 +297,19 @@ function maskRuns(text: string, s: number, e: number, params: string[]): string 
     runHasDigit = false;
   }
   if (runHasDigit || isLiteralRun(text, runStart, e)) {
-    params.push(text.slice(runStart, e));
-    return (out ?? '') + text.slice(copied, runStart) + WILDCARD;
+    // (as in maskRange: `CPU#0.` → `CPU#<*>.`)
+    const stop = endsWithFullStop(text, runStart, e) ? 1 : 0;
+    params.push(text.slice(runStart, e - stop));
+    return (out ?? '') + text.slice(copied, runStart) + WILDCARD + (stop === 1 ? '.' : '');
   }
   return out === undefined ? undefined : out + text.slice(copied, e);
+}
+
+/** Whether `text[s, e)` ends with one `.` after a letter or digit (a full stop, not an ellipsis or `v1.`'s dot alone). */
+function endsWithFullStop(text: string, s: number, e: number): boolean {
+  if (e - s < 2 || text.charCodeAt(e - 1) !== 46) return false;
+  const c = text.charCodeAt(e - 2) | 32;
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 122);
 }
 
 const isLiteralRun = (text: string, s: number, e: number): boolean => e - s <= 9 && e - s >= 3 && isLiteralAt(text, s, e);
