@@ -219,8 +219,8 @@ const NAMING_NOUNS = new Set(['user', 'username', 'host', 'hostname', 'node', 'c
 /** A word that reads as what happened (`user logged in`, `host rebooting`), not as a name. */
 const VERB_FORM = /(?:ed|ing)$/i;
 
-/** Whether a template's slot `after` (the one before a position) makes that position a name. */
-const namesNext = (after: string | undefined): boolean => after !== undefined && NAMING_NOUNS.has(after.toLowerCase());
+/** Whether a token is a naming noun, so that the position after it holds a name. */
+const namesNext = (token: string | undefined): boolean => token !== undefined && NAMING_NOUNS.has(token.toLowerCase());
 
 /**
  * Whether two different tokens at one position name different events, so their lines must not
