@@ -241,13 +241,14 @@ export class IsolationForest {
     if (psi === 0) throw new RangeError('no row has a positive weight');
 
     // 2. the sampled rows, converted once, with features renumbered 0…D-1 for the scratch arrays
-    const compactOf = new Map<number, Compact>();
+    // by row index (sample indices are < n): an array, not a Map keyed by number
+    const compactOf: (Compact | undefined)[] = new Array<Compact | undefined>(n).fill(undefined);
     const byObject = new Map<Row, Compact>();
     const local = new Map<number, number>();
     const original: number[] = [];
     for (const s of samples) {
       for (const i of s) {
-        if (compactOf.has(i)) continue;
+        if (compactOf[i] !== undefined) continue;
         const row = rows[i]!;
         let c = byObject.get(row);
         if (!c) {
@@ -276,7 +277,7 @@ export class IsolationForest {
           c = { idx, val, dense: NO_DENSE };
           byObject.set(row, c);
         }
-        compactOf.set(i, c);
+        compactOf[i] = c;
       }
     }
 
@@ -299,7 +300,7 @@ export class IsolationForest {
     for (let t = 0; t < trees; t++) {
       const sample = samples[t]!;
       const nodeRows: Compact[] = new Array<Compact>(sample.length);
-      for (let j = 0; j < sample.length; j++) nodeRows[j] = compactOf.get(sample[j]!)!;
+      for (let j = 0; j < sample.length; j++) nodeRows[j] = compactOf[sample[j]!]!;
       roots[t] = builder.build(nodeRows, 0, nodeRows.length, 0);
     }
     this.feature = builder.feature.slice(0, builder.next);
