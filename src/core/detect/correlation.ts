@@ -129,7 +129,14 @@ export class CorrelationDetector implements Detector {
 
     const score = Math.max(this.severity.phrasesOf(input).score, levelScore(input.record.level));
     const failed = score >= o.errorMinScore;
-    if (r.trail.length < o.maxTrailPerRequest * TRAIL_STRIDE) r.trail.push(input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed);
+    const trail = r.trail;
+    if (trail.length < o.maxTrailPerRequest * TRAIL_STRIDE) {
+      // a request's first line starts its trail as an array of exactly one line: grown from empty, a
+      // trail took room for nearly four lines at once and again for eight by the fourth (most
+      // requests have 3–5 lines); these arrays outlive young collections, so their size is copied
+      if (trail.length === 0) r.trail = [input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed];
+      else trail.push(input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed);
+    }
     if (!failed) return NO_FINDINGS;
 
     const first = r.firstError === undefined;

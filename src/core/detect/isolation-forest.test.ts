@@ -127,6 +127,28 @@ describe('IsolationForest', () => {
     }
   });
 
+  it('grows the same forest from dense copies of the rows as from their sparse form (maxDenseValues)', () => {
+    const gen = new Random(11);
+    for (let round = 0; round < 12; round++) {
+      const d = [1, 3, 40, 203][round % 4]!;
+      const n = 30 + gen.int(600);
+      // mostly zeros in the wide rows (as window counts are), repeated rows, negatives and ties
+      const rows = Array.from({ length: n }, () => Float64Array.from({ length: d }, () => (gen.next() < (d > 3 ? 0.6 : 0.1) ? 0 : gen.next() < 0.2 ? -1 : Math.round(gen.next() * 8) / 4)));
+      for (let i = 0; i < n; i += 7) rows[i] = rows[0]!;
+      const weights = round % 2 === 0 ? Array.from({ length: n }, () => gen.next() * 3) : undefined;
+      const opts = { seed: round, trees: 30, ...(weights ? { weights } : {}) };
+      const dense = new IsolationForest().fit(rows, opts);
+      const sparse = new IsolationForest().fit(rows, { ...opts, maxDenseValues: 0 });
+      expect(dense.nodeCount).toBe(sparse.nodeCount);
+      // every private array: the same nodes, features, cuts and ranges
+      for (const k of ['feature', 'value', 'right', 'lo', 'hi', 'roots'] as const) {
+        expect(Array.from((dense as unknown as Record<string, ArrayLike<number>>)[k]!), `${k} round ${round}`).toEqual(Array.from((sparse as unknown as Record<string, ArrayLike<number>>)[k]!));
+      }
+      const probe = [...rows.slice(0, 20), Float64Array.from({ length: d }, () => 9)];
+      for (const r of probe) expect(dense.noveltyScore(r)).toBe(sparse.noveltyScore(r));
+    }
+  });
+
   it('cuts only features that vary in the node: 49 constant features do not dilute the one that matters', () => {
     const r = new Random(6);
     const rows: number[][] = [];

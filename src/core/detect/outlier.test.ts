@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DetectInput, Finding, WindowFinding } from './detector.js';
-import { TemplateOutlierDetector, WindowOutlierDetector } from './outlier.js';
+import { describe as describeVector, describeKnown, TemplateOutlierDetector, WindowOutlierDetector } from './outlier.js';
+import type { CompactVector } from './isolation-forest.js';
 import { Random } from './random.js';
 
 /** Numbered inputs of one or more sources; the template text doubles as its id. */
@@ -362,5 +363,43 @@ describe('WindowOutlierDetector (outlier_window)', () => {
     const a = run();
     expect(a.length).toBeGreaterThan(0);
     expect(run()).toEqual(a);
+  });
+});
+
+describe('describeKnown', () => {
+  it('gives every known template the description describe() gives it with itself left out', () => {
+    const gen = new Random(3);
+    for (let round = 0; round < 30; round++) {
+      const n = 1 + gen.int(300);
+      const words = 1 + gen.int(60);
+      const oov = words;
+      // a few weights only, so similarities tie; words of one template only; the oov feature; empty rows
+      const vectors: CompactVector[] = Array.from({ length: n }, () => {
+        const idx: number[] = [];
+        const val: number[] = [];
+        for (let f = 0; f <= oov; f++) {
+          if (gen.next() < (f === oov ? 0.3 : 4 / words)) {
+            idx.push(f);
+            val.push([0.25, 0.5, 0.125, gen.next()][gen.int(4)]!);
+          }
+        }
+        return { indices: Int32Array.from(idx), values: Float64Array.from(val) };
+      });
+      const postingIds: number[][] = [];
+      const postingWeights: number[][] = [];
+      vectors.forEach((v, t) => {
+        for (let i = 0; i < v.indices.length; i++) {
+          const f = v.indices[i]!;
+          if (f === oov) continue;
+          (postingIds[f] ??= []).push(t);
+          (postingWeights[f] ??= []).push(v.values[i]!);
+        }
+      });
+      const model = { postingIds, postingWeights, oov, acc: new Float64Array(n), touched: new Int32Array(n) } as unknown as Parameters<typeof describeKnown>[0];
+      const expected = vectors.map((v, t) => describeVector(model, v, t));
+      expect(describeKnown(model, vectors), `round ${round}`).toEqual(expected);
+      // the scratch arrays are left clean for the next use
+      expect(model.acc.every((x) => x === 0)).toBe(true);
+    }
   });
 });

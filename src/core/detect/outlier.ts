@@ -155,7 +155,7 @@ interface Description {
 }
 
 /** The three numbers of a vector against the model's known templates (`self` left out). */
-function describe(m: MessageModel, v: CompactVector, self: number): Description {
+export function describe(m: MessageModel, v: CompactVector, self: number): Description {
   const { acc, touched } = m;
   let n = 0;
   let unknown = 0;
@@ -202,6 +202,78 @@ function describe(m: MessageModel, v: CompactVector, self: number): Description 
   }
   const similarity = Math.min(1, s0);
   return { features: [similarity, Math.min(1, (s0 + s1 + s2) / NEIGHBOURS), unknown], nearest };
+}
+
+/**
+ * `vectors.map((v, t) => describe(m, v, t))` for the model's own known templates (`vectors[t]` is
+ * known template t, and m's postings were built from these vectors in order), with each pair's
+ * similarity summed once instead of twice: row t accumulates only the templates after it, and each
+ * sum updates the top three of both. The sums are the same numbers: both rows' features are in
+ * ascending order, so the shared words' products (a·b = b·a) are added in the same order either
+ * way; and which three similarities are highest, and the lowest index among the highest, do not
+ * depend on the order they are offered in. Halves the O(templates²) part of a refit.
+ */
+export function describeKnown(m: MessageModel, vectors: readonly CompactVector[]): Description[] {
+  const count = vectors.length;
+  const { acc, touched } = m;
+  const top0 = new Float64Array(count);
+  const top1 = new Float64Array(count);
+  const top2 = new Float64Array(count);
+  const nearestOf = new Int32Array(count).fill(-1);
+  /** Per word: how many of its posting's templates are behind (its next entry is the current row). */
+  const cursor = new Int32Array(m.postingIds.length);
+  const offer = (t: number, s: number, other: number): void => {
+    const s0 = top0[t]!;
+    if (s > s0 || (s === s0 && other < nearestOf[t]!)) {
+      top2[t] = top1[t]!;
+      top1[t] = s0;
+      top0[t] = s;
+      nearestOf[t] = other;
+    } else if (s > top1[t]!) {
+      top2[t] = top1[t]!;
+      top1[t] = s;
+    } else if (s > top2[t]!) top2[t] = s;
+  };
+  const out: Description[] = new Array<Description>(count);
+  for (let self = 0; self < count; self++) {
+    const v = vectors[self]!;
+    let n = 0;
+    let unknown = 0;
+    for (let i = 0; i < v.indices.length; i++) {
+      const f = v.indices[i]!;
+      const w = v.values[i]!;
+      if (f === m.oov) {
+        unknown += w * w;
+        continue;
+      }
+      const ids = m.postingIds[f];
+      if (!ids) continue;
+      // this row is the word's next posting entry: those before it were summed with it already
+      const at = ids[cursor[f]!] === self ? cursor[f]!++ : -1;
+      if (ids.length === 1 && ids[0] === self) {
+        unknown += w * w;
+        continue;
+      }
+      const ws = m.postingWeights[f]!;
+      for (let j = at + 1; j < ids.length; j++) {
+        const t = ids[j]!;
+        if (t === self) continue;
+        if (acc[t] === 0) touched[n++] = t;
+        acc[t]! += w * ws[j]!;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const t = touched[i]!;
+      const s = acc[t]!;
+      if (s === 0) continue;
+      acc[t] = 0;
+      offer(self, s, t);
+      offer(t, s, self);
+    }
+    const s0 = top0[self]!;
+    out[self] = { features: [Math.min(1, s0), Math.min(1, (s0 + top1[self]! + top2[self]!) / NEIGHBOURS), unknown], nearest: nearestOf[self]! };
+  }
+  return out;
 }
 
 /**
@@ -357,7 +429,7 @@ export class TemplateOutlierDetector implements Detector {
     });
     const version = (st.model?.version ?? 0) + 1;
     const partial = { version, ids, texts: entries.map((e) => e.text), postingIds, postingWeights, oov, acc: new Float64Array(ids.length), touched: new Int32Array(ids.length) };
-    const described = vectors.map((v, t) => describe(partial as MessageModel, v, t));
+    const described = describeKnown(partial as MessageModel, vectors);
     const rows = described.map((d) => d.features);
     const forest = new IsolationForest().fit(rows, { trees: this.o.trees, sampleSize: this.o.sampleSize, seed: st.seed, weights: entries.map((e) => Math.log1p(e.count)) });
     const scores = rows.map((r) => forest.noveltyScore(r));

@@ -159,12 +159,30 @@ export class Random {
       heapIdx[at] = i;
       if (size === cap) bar = heapKey[0]! - Math.abs(heapKey[0]!) * 1e-9;
     }
-    // largest key first, smaller index first on ties; in index order when every item is drawn
-    const order = Array.from({ length: size }, (_, j) => j);
-    if (positive > k) order.sort((a, b) => heapKey[b]! - heapKey[a]! || heapIdx[a]! - heapIdx[b]!);
-    else order.sort((a, b) => heapIdx[a]! - heapIdx[b]!);
+    // in index order when every item is drawn
+    if (positive <= k) return heapIdx.slice(0, size).sort();
+    // largest key first, smaller index first on ties: the heap's root is the item ranked last, so
+    // popping it size times fills the output from its end (no comparator sort: ~3× cheaper)
     const out = new Int32Array(size);
-    for (let j = 0; j < size; j++) out[j] = heapIdx[order[j]!]!;
+    for (let end = size - 1; end >= 0; end--) {
+      out[end] = heapIdx[0]!;
+      const key = heapKey[end]!;
+      const idx = heapIdx[end]!;
+      // the heap's last item replaces the root and sinks
+      let at = 0;
+      for (;;) {
+        const l = 2 * at + 1;
+        if (l >= end) break;
+        const r = l + 1;
+        const c = r < end && after(heapKey[r]!, heapIdx[r]!, heapKey[l]!, heapIdx[l]!) ? r : l;
+        if (!after(heapKey[c]!, heapIdx[c]!, key, idx)) break;
+        heapKey[at] = heapKey[c]!;
+        heapIdx[at] = heapIdx[c]!;
+        at = c;
+      }
+      heapKey[at] = key;
+      heapIdx[at] = idx;
+    }
     return out;
   }
 }
