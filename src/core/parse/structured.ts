@@ -1,5 +1,5 @@
 /** JSON lines and logfmt: records that carry their own field names. */
-import { levelFromNumber, levelFromWord, type LogRecord } from './record.js';
+import { levelFromNumber, levelFromWord, newRecord, type Level, type LogRecord } from './record.js';
 import { parseTimestampValue } from './timestamp.js';
 
 const MESSAGE_KEYS = ['message', 'msg', 'log', 'text', '@message', 'body', 'event', 'short_message'];
@@ -40,23 +40,27 @@ function asText(v: unknown): string {
 
 /** A record with what the role fields hold (those given); a level value that is no level word is left out. */
 function roleRecord(levelValue: unknown, timeValue: unknown, component: unknown, host: unknown, pid: unknown, requestId: unknown, defaultYear: number): LogRecord {
-  const rec: LogRecord = { message: '' };
+  let level: Level | undefined;
   if (levelValue !== undefined) {
-    const level = typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue));
-    if (level) rec.level = level;
+    level = (typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue))) || undefined;
   }
+  let timestamp: number | undefined;
+  let timestampText: string | undefined;
   if (timeValue !== undefined) {
-    const ts = parseTimestampValue(timeValue, defaultYear);
-    if (ts !== undefined) {
-      rec.timestamp = ts;
-      rec.timestampText = asText(timeValue);
-    }
+    timestamp = parseTimestampValue(timeValue, defaultYear);
+    if (timestamp !== undefined) timestampText = asText(timeValue);
   }
-  if (component !== undefined) rec.component = asText(component);
-  if (host !== undefined) rec.host = asText(host);
-  if (pid !== undefined) rec.pid = asText(pid);
-  if (requestId !== undefined) rec.requestId = asText(requestId);
-  return rec;
+  return newRecord(
+    '',
+    timestamp,
+    timestampText,
+    level,
+    component !== undefined ? asText(component) : undefined,
+    pid !== undefined ? asText(pid) : undefined,
+    host !== undefined ? asText(host) : undefined,
+    requestId !== undefined ? asText(requestId) : undefined,
+    undefined,
+  );
 }
 
 /** Sets the record's attributes (`n` of them) and its message: the message field, or else the other fields. */
