@@ -60,7 +60,8 @@ export class FileRecords {
       if (this.pending.length >= FORMAT_SAMPLE_LINES) this.start(emit);
       return;
     }
-    for (const r of this.assembler.push(text, lineNo)) emit(r);
+    const done = this.assembler.add(text, lineNo);
+    if (done !== undefined) emit(done);
   }
 
   /** Ends the file: emits the record still open. */

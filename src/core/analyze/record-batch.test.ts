@@ -190,4 +190,34 @@ describe('record batches (the two-thread analyze)', () => {
     const detectors = createDetectors(config).map((d) => (d.name === 'frequency' ? d : undefined));
     expect(() => new AnalyzerFront({ limits: config.limits, defaultYear: 2026, detectors }, { record: () => undefined, binary: () => undefined })).toThrow(/frequency/);
   });
+  it('names each record\'s source and component right across files, binary lines and the tables starting over', () => {
+    const got: string[] = [];
+    const reader = new BatchReader({
+      record: (input, component) => void got.push(`${input.source}|${input.record.component ?? '-'}|${component}`),
+      binary: (file, text) => void got.push(`${file}|binary|${text}`),
+    });
+    let resets = 0;
+    const writer = new BatchWriter((b: RecordBatch) => {
+      if (b.reset) resets++;
+      reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
+    }, { capacity: 512 });
+    const want: string[] = [];
+    const rec = (source: string, component: string | undefined, seq: number): void => {
+      const record: LogRecord = { message: `m${seq}`, component };
+      writer.record({ seq, source, record, templateId: 't', template: 'm<*>', params: [], createdTemplate: false, timeMs: 0 }, component ?? source, undefined);
+      want.push(`${source}|${component ?? '-'}|${component ?? source}`);
+    };
+    // past the name table's bound (100,000) it starts over: the source must be named again
+    for (let k = 0; k < 156_000; k++) {
+      const source = k % 1000 < 990 ? 'a.log' : 'b.log';
+      rec(source, k % 3 === 0 ? undefined : `c${k}`, k);
+      if (k % 5000 === 7) {
+        writer.binary('c.log', `bin${k}`, k);
+        want.push(`c.log|binary|bin${k}`);
+      }
+    }
+    writer.flush();
+    expect(resets).toBeGreaterThan(0);
+    expect(got).toEqual(want);
+  });
 });

@@ -108,6 +108,9 @@ export class BatchWriter implements RecordSink {
   private batch: RecordBatch;
   private lastName: string | undefined;
   private lastNameIndex = -1;
+  /** The source of the last record, and its index (record()'s own cache: see there). */
+  private lastSource: string | undefined;
+  private lastSourceIndex = -1;
   /**
    * Recent request ids and session keys and their index in the batch's `ids`, by a cheap hash of
    * their last characters (a Map would hash each new string whole). A slot holds the last id that
@@ -148,7 +151,13 @@ export class BatchWriter implements RecordSink {
     b.seq[i] = input.seq;
     b.timeMs[i] = input.timeMs;
     const comp = rec.component === undefined ? -1 : this.name(rec.component);
-    b.source[i] = this.name(input.source);
+    // the file comes with every record (the same string): one comparison, and name()'s one-entry
+    // cache stays for the component and group, which change from line to line
+    if (input.source !== this.lastSource) {
+      this.lastSource = input.source;
+      this.lastSourceIndex = this.name(input.source);
+    }
+    b.source[i] = this.lastSourceIndex;
     b.component[i] = comp;
     b.host[i] = rec.host === undefined ? -1 : this.name(rec.host);
     // statistics group by the component when there is one: the same string, no second lookup
@@ -207,6 +216,7 @@ export class BatchWriter implements RecordSink {
     const reset = this.names.size > MAX_NAMES || this.templateTexts.length > MAX_TEMPLATES;
     if (reset) {
       this.lastName = undefined;
+      this.lastSource = undefined;
       this.names.clear();
       this.templateIndex.clear();
       this.templateTexts = [];
@@ -214,8 +224,8 @@ export class BatchWriter implements RecordSink {
     return {
       n: 0,
       reset,
-      names: [],
-      templates: [],
+      names: objectList(),
+      templates: objectList(),
       flags: new Uint8Array(c),
       level: new Uint8Array(c),
       seq: new Float64Array(c),
@@ -226,12 +236,12 @@ export class BatchWriter implements RecordSink {
       host: new Int32Array(c),
       group: new Int32Array(c),
       template: new Int32Array(c),
-      message: [],
-      ids: [],
+      message: objectList(),
+      ids: objectList(),
       requestId: new Int32Array(c).fill(-1),
       sessionKey: new Int32Array(c).fill(-1),
-      front: [],
-      ...(this.carryFields ? { params: [], paramCount: new Int32Array(c), attrs: [], attrCount: new Int32Array(c) } : {}),
+      front: objectList(),
+      ...(this.carryFields ? { params: objectList(), paramCount: new Int32Array(c), attrs: objectList(), attrCount: new Int32Array(c) } : {}),
     };
   }
 
@@ -277,6 +287,18 @@ export class BatchWriter implements RecordSink {
     }
     return i;
   }
+}
+
+/**
+ * An empty array whose elements are already of the general kind, as the strings and tuples pushed
+ * into a batch's lists make them: a new `[]` starts as small integers, and record()'s optimised
+ * code, compiled for one kind, was thrown away and compiled again as each list changed kind on
+ * its first push (three times per run). The kind only widens: what the list holds is the same.
+ */
+function objectList<T>(): T[] {
+  const list: unknown[] = [undefined];
+  list.pop();
+  return list as T[];
 }
 
 const NO_PARAMS: readonly string[] = Object.freeze([]);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from './random.js';
-import { findSensitive, findSensitiveUngated, isCardNumber, paramMayBeSensitive, redactSensitive, SensitiveDataDetector } from './sensitive.js';
+import { attributesMayHold, attributesMayHoldListed, findSensitive, findSensitiveUngated, isCardNumber, paramMayBeSensitive, redactSensitive, SensitiveDataDetector } from './sensitive.js';
 import { input } from './test-helpers.js';
 import { generateCorpus, CORPUS_DEFAULTS } from '../generate/corpus.js';
 
@@ -148,6 +148,20 @@ describe('SensitiveDataDetector template verdicts', () => {
       // ids reused across texts: a template generalised by the miner keeps its id
       const i = input({ templateId: `t${Math.floor(rnd() * 4)}`, template, message: messages[Math.floor(rnd() * messages.length)]!, params: rnd() < 0.5 ? ['hunter22'] : [] });
       expect(shared.observe(i), `${template} / ${i.record.message}`).toEqual(new SensitiveDataDetector().observe(i));
+    }
+  });
+});
+
+describe('attributesMayHold', () => {
+  it('answers as with the values listed, for cards in groups, addresses, URLs and plain values in any order', () => {
+    const rnd = mulberry32(5);
+    const pool = ['4111', '1111', '5500', '0004', '123', '12345', '4111 1111', 'x', 'main', 'u@h.io', 'a://b:c', 'x://y', 'ghp_abc', '123-45-6789', '4111111111111111', '1234', '99', ''];
+    const keys = ['thread', 'user', 'a', 'b', 'c', 'd', '10', '2', 'card_num', 'e'];
+    for (let k = 0; k < 20_000; k++) {
+      const attrs: Record<string, string> = {};
+      const n = Math.floor(rnd() * 7);
+      for (let j = 0; j < n; j++) attrs[keys[Math.floor(rnd() * keys.length)]!] = pool[Math.floor(rnd() * pool.length)]!;
+      expect(attributesMayHold(attrs), JSON.stringify(attrs)).toBe(attributesMayHoldListed(attrs));
     }
   });
 });

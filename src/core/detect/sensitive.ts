@@ -302,11 +302,41 @@ function sensitiveKey(k: string): boolean {
 }
 
 /** Cheap test of a structured record's fields: a telling key name, or a value shaped like a secret. */
-function attributesMayHold(attrs: Record<string, string>): boolean {
+export function attributesMayHold(attrs: Record<string, string>): boolean {
   for (const k in attrs) if (sensitiveKey(k)) return true;
-  const values = Object.values(attrs);
-  for (let i = 0; i < values.length; i++) if (paramMayBeSensitive(values[i]!, values, i)) return true;
+  // the values in order, read in place: only a 4-digit value (a card written in groups) reads the
+  // values after it, and then they are listed (most records have none: no array per record)
+  let i = 0;
+  for (const k in attrs) {
+    const v = attrs[k]!;
+    if (isFourDigits(v)) return valuesMayHold(Object.values(attrs), i);
+    if (paramMayBeSensitive(v, NO_VALUES, i)) return true;
+    i++;
+  }
   return false;
+}
+
+/** attributesMayHold with the values listed first: what its fast path must answer (exported for tests). */
+export function attributesMayHoldListed(attrs: Record<string, string>): boolean {
+  for (const k in attrs) if (sensitiveKey(k)) return true;
+  return valuesMayHold(Object.values(attrs), 0);
+}
+
+function valuesMayHold(values: readonly string[], from: number): boolean {
+  for (let i = from; i < values.length; i++) if (paramMayBeSensitive(values[i]!, values, i)) return true;
+  return false;
+}
+
+const NO_VALUES: readonly string[] = Object.freeze([]);
+
+/** Whether a value is exactly four digits (the one case where paramMayBeSensitive reads the values after it). */
+function isFourDigits(v: string): boolean {
+  if (v.length !== 4) return false;
+  for (let k = 0; k < 4; k++) {
+    const c = v.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**

@@ -20,6 +20,18 @@ describe('TemplateMiner shortcuts', () => {
     expect(second.templateId).toBe(first.templateId);
   });
 
+  it('tells a burst of one message read in place from a message of the same length', () => {
+    const m = new TemplateMiner();
+    const a = m.addRange('aa: retry 3 of job 42', 4, 21);
+    // the same message at another place of another line: a repeat
+    const b = m.addRange('b: retry 3 of job 42 ', 3, 20);
+    // as long, but another message: not a repeat
+    const c = m.addRange('b: retry 4 of job 42', 3, 20);
+    const d = m.addRange('b: retry 4 of job 43', 3, 20);
+    expect([a.params, b.params, c.params, d.params]).toEqual([['3', '42'], ['3', '42'], ['4', '42'], ['4', '43']]);
+    expect(new Set([a.templateId, b.templateId, c.templateId, d.templateId]).size).toBe(1);
+  });
+
   it('counts limits on every line of a burst', () => {
     const m = new TemplateMiner({ maxTokens: 2 });
     m.add('a b c');

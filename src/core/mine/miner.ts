@@ -461,6 +461,14 @@ function addToBucket(b: Bucket, c: Cluster): void {
   for (let i = 0; i < c.info.length; i++) fileSlot(b, c, i);
 }
 
+/** Whether `a[af, at)` and `b[bf, bt)` are the same text (compared in place: most differ in length). */
+function sameText(a: string, af: number, at: number, b: string, bf: number, bt: number): boolean {
+  const n = at - af;
+  if (n !== bt - bf) return false;
+  for (let i = 0; i < n; i++) if (a.charCodeAt(af + i) !== b.charCodeAt(bf + i)) return false;
+  return true;
+}
+
 /** Scratch bit sets for search (grown as needed, reused). */
 let accBits = new Uint32Array(64);
 let wordBits = new Uint32Array(64);
@@ -478,8 +486,10 @@ export class TemplateMiner {
   private readonly byId = new Map<string, Cluster>();
   private shapeCache = new Map<string, Cluster>();
   private oldShapes = new Map<string, Cluster>();
-  /** The last message mined, and its masking (see maskOnce). */
-  private lastMessage: string | undefined;
+  /** The last message mined, `lastText[lastFrom, lastTo)` (read in place: no slice per line), and its masking (see maskOnce). */
+  private lastText = '';
+  private lastFrom = 0;
+  private lastTo = -1;
   private lastMasked: (MaskedKey & { tokens?: string[] }) | undefined;
   /** The last key found in shapeCache, and its cluster, until shapeCache changes. */
   private lastKey: string | undefined;
@@ -597,14 +607,15 @@ export class TemplateMiner {
    * errors) reuses its masking: comparing costs a length check when they differ.
    */
   private maskOnce(text: string, from: number, to: number): MaskedKey & { tokens?: string[] } {
-    const message = text.slice(from, to);
     const last = this.lastMasked;
-    if (message === this.lastMessage && last !== undefined) {
+    if (last !== undefined && sameText(text, from, to, this.lastText, this.lastFrom, this.lastTo)) {
       if (last.truncatedTokens) this.limits.tokens_truncated++;
       return { key: last.key, params: last.params.slice(), truncatedTokens: last.truncatedTokens, tokens: last.tokens };
     }
     const line = this.mask(text, from, to, true);
-    this.lastMessage = message;
+    this.lastText = text;
+    this.lastFrom = from;
+    this.lastTo = to;
     // a copy of the values: the caller owns the ones it gets (a new young object per line costs
     // less than refilling fields of this long-lived miner: each such store pays a write barrier)
     this.lastMasked = { key: line.key, params: line.params.slice(), truncatedTokens: line.truncatedTokens, tokens: line.tokens };

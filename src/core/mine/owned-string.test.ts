@@ -6,7 +6,7 @@ describe('ownedString', () => {
     const line = `2026-11-20T08:00:00.000Z INFO [api] ${'x'.repeat(500)} request_id=req-1`;
     let chain = '';
     for (const ch of 'ReflectiveMethodInvocation') chain += ch;
-    const cases = [line.slice(38, 300), chain, 'short', '', 'naïve café ünïcödé wörds here', line, '<*> <*> <*>=<*>', '__proto__', 'constructor', '123456789012345'];
+    const cases = [line.slice(38, 300), chain, 'short', '', 'naïve café ünïcödé wörds here', line, '<*> <*> <*>=<*>', '__proto__', 'constructor', '123456789012345', 'lone \ud800 surrogate and \udfff too', 'quotes " and \\ backslashes \u2028 \u0000 here'];
     for (const s of cases) expect(ownedString(s)).toBe(s);
   });
 

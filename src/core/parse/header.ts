@@ -7,7 +7,7 @@
  * but could eat the first words of a message; so a stream's header *shape* (the list of field kinds)
  * is learned from its first lines and every later line is read with that exact shape.
  */
-import { levelFromLetter, levelFromWord, levelIn, type Level, type LogRecord } from './record.js';
+import { levelFromLetter, levelFromWord, levelIn, newRecord, type Level, type LogRecord } from './record.js';
 import { fastTimestampReader, matchTimestamp, timestampMatcher, type TimestampMatch } from './timestamp.js';
 
 export type FieldKind = 'src' | 'ts' | 'sep' | 'level' | 'num' | 'bracket' | 'host' | 'comp' | 'compColon' | 'field';
@@ -494,16 +494,7 @@ export class ShapeReader {
     const f = this.fields;
     const message = line.slice(f.messageStart).trimEnd();
     f.messageEnd = f.messageStart + message.length;
-    const rec: LogRecord = { message };
-    if (f.timestamp !== undefined) rec.timestamp = f.timestamp;
-    if (f.timestampText !== undefined) rec.timestampText = f.timestampText;
-    if (f.level) rec.level = f.level;
-    if (f.component !== undefined) rec.component = f.component;
-    if (f.pid !== undefined) rec.pid = f.pid;
-    if (f.host !== undefined) rec.host = f.host;
-    if (f.requestId !== undefined) rec.requestId = f.requestId;
-    if (f.thread !== undefined) rec.attributes = { thread: f.thread };
-    return rec;
+    return newRecord(message, f.timestamp, f.timestampText, f.level || undefined, f.component, f.pid, f.host, f.requestId, f.thread !== undefined ? { thread: f.thread } : undefined);
   }
 
   /** The line read last as a HeaderParse (what readField would have produced). */

@@ -4,7 +4,7 @@
  * is still a record: its whole text is the message.
  */
 import { scanHeader, ShapeReader, type HeaderField, type HeaderParse } from './header.js';
-import type { LogRecord } from './record.js';
+import { newRecord, type LogRecord } from './record.js';
 import { parseJsonLine, parseLogfmtLine } from './structured.js';
 
 export type StreamFormat =
@@ -35,7 +35,7 @@ export interface ReadLine extends ParsedLine {
 /** A record whose message is the whole line, trimmed. */
 function wholeLine(line: string): ReadLine {
   const message = line.trimEnd();
-  return { record: { message }, headerMatched: false, messageStart: 0, messageEnd: message.length };
+  return { record: newRecord(message, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined), headerMatched: false, messageStart: 0, messageEnd: message.length };
 }
 
 /** A structured record (its message is not a piece of the line). */
@@ -83,16 +83,8 @@ export function detectFormat(sample: readonly string[], defaultYear: number): St
 }
 
 function toRecord(line: string, h: HeaderParse): LogRecord {
-  const rec: LogRecord = { message: line.slice(h.messageStart).trimEnd() };
-  if (h.timestamp !== undefined) rec.timestamp = h.timestamp;
-  if (h.timestampText !== undefined) rec.timestampText = h.timestampText;
-  if (h.level) rec.level = h.level;
-  if (h.component !== undefined) rec.component = h.component;
-  if (h.pid !== undefined) rec.pid = h.pid;
-  if (h.host !== undefined) rec.host = h.host;
-  if (h.requestId !== undefined) rec.requestId = h.requestId;
-  if (h.thread !== undefined) rec.attributes = { thread: h.thread };
-  return rec;
+  const message = line.slice(h.messageStart).trimEnd();
+  return newRecord(message, h.timestamp, h.timestampText, h.level || undefined, h.component, h.pid, h.host, h.requestId, h.thread !== undefined ? { thread: h.thread } : undefined);
 }
 
 function withoutTimestamps(fields: readonly HeaderField[]): string {

@@ -26,6 +26,23 @@ const JAVA = [
 ];
 
 describe('RecordAssembler', () => {
+  it('add() completes the same records as push(), one at a time', () => {
+    const lines = [...JAVA, '', '  indented', 'plain line', '{"msg":"json","level":"warn"}', '', 'Traceback (most recent call last):', ...JAVA, ''];
+    const parser = new LineParser(detectFormat(lines, YEAR), YEAR);
+    const limits = { maxLinesPerRecord: 3, maxRecordChars: 200 };
+    const viaPush = assemble(lines, limits, parser);
+    const byAdd = new RecordAssembler(parser, limits);
+    const added: AssembledRecord[] = [];
+    lines.forEach((line, i) => {
+      const r = byAdd.add(line, i + 1);
+      if (r !== undefined) added.push(r);
+    });
+    added.push(...byAdd.flush());
+    expect(added.length).toBeGreaterThan(5);
+    expect(added).toStrictEqual(viaPush.records);
+    expect(byAdd.stats).toStrictEqual(viaPush.assembler.stats);
+  });
+
   it('joins a Java stack trace to the line that logged it', () => {
     const { records } = assemble(JAVA);
     expect(records.map((r) => [r.firstLine, r.lastLine, r.lineCount])).toEqual([[1, 1, 1], [2, 8, 7], [9, 9, 1]]);

@@ -161,6 +161,12 @@ export class RecordAssembler {
 
   /** Adds one line; returns the records it completed (none, or the previous record). */
   push(line: string, lineNo: number): readonly AssembledRecord[] {
+    const done = this.add(line, lineNo);
+    return done === undefined ? NONE : [done];
+  }
+
+  /** push(), but the record it completed (if any) comes alone, not in a new array (one less object per record). */
+  add(line: string, lineNo: number): AssembledRecord | undefined {
     const at = firstNonSpace(line);
     if (at === line.length) {
       // blank: never a record of its own
@@ -170,16 +176,16 @@ export class RecordAssembler {
         this.lineCount++;
         this.lastLine = lineNo;
       }
-      return NONE;
+      return undefined;
     }
     if (this.head !== undefined && isTraceLine(line, at)) {
       this.append(line, lineNo);
-      return NONE;
+      return undefined;
     }
     const indented = at > 0;
     if (this.head !== undefined && indented && (this.bare || !mayStartHeader(line.charCodeAt(at)))) {
       this.append(line, lineNo);
-      return NONE;
+      return undefined;
     }
     const parsed = this.parser.read(line);
     if (this.head !== undefined && !this.bare) {
@@ -192,10 +198,10 @@ export class RecordAssembler {
       const continues = indented ? !(parsed.headerMatched && hasTimestamp) : headerless && this.expectsMore(line, at);
       if (continues) {
         this.append(line, lineNo);
-        return NONE;
+        return undefined;
       }
     }
-    const done = this.head !== undefined ? [this.finish()] : NONE;
+    const done = this.head !== undefined ? this.finish() : undefined;
     this.open(parsed.record, lineNo);
     if (parsed.messageStart !== undefined) {
       this.headLine = line;

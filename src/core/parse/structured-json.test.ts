@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { flatten, parseJsonLine, recordFromFields } from './structured.js';
 import { mulberry32 as rng } from '../detect/random.js';
+import { levelFromWord } from './record.js';
 
 const KEYS = [
   'message', 'msg', 'log', 'text', 'body', 'event', 'level', 'severity', 'lvl', 'levelname', 'status', 'timestamp', 'time', 'ts', '@timestamp', 't',
@@ -65,6 +66,20 @@ describe('parseJsonLine', () => {
       '{"level":"","severity":"warn","msg":"first set key wins"}',
     ]) {
       expect(parseJsonLine(line, 2026), line).toStrictEqual(reference(line));
+    }
+  });
+});
+
+describe('levels of structured records', () => {
+  it('reads a level word as levelFromWord does, whatever its case or script', () => {
+    const words = ['info', 'INFO', 'Info', 'iNfO', 'warning', 'Warn', 'err', 'ERROR', 'fatal', 'Critical', 'emergency', 'EMERGENCY', 'information', 'debug', 'dbg', 'notice', 'trace', 'verbose', 'finest', 'panic',
+      'ınfo', 'İNFO', 'ERRoR', 'ﬁne', 'FİNE', 'warn ', ' warn', 'wa', '', 'x', 'informational', 'infos', '30', 'ok', 'ALERT', 'alert', 'sévère', 'ＩＮＦＯ', 'inf', 'INF', 'wrn', 'crit', 'Fatal'];
+    for (const w of words) {
+      const line = JSON.stringify({ msg: 'm', level: w });
+      const r = parseJsonLine(line, 2026)!;
+      expect(r.level, w).toBe(levelFromWord(w));
+      // a value that is no level stays an attribute
+      expect(r.attributes?.level, w).toBe(levelFromWord(w) === undefined ? w : undefined);
     }
   });
 });

@@ -1,5 +1,5 @@
 /** JSON lines and logfmt: records that carry their own field names. */
-import { levelFromNumber, levelFromWord, type LogRecord } from './record.js';
+import { levelFromNumber, levelFromWord, levelIn, newRecord, type Level, type LogRecord } from './record.js';
 import { parseTimestampValue } from './timestamp.js';
 
 const MESSAGE_KEYS = ['message', 'msg', 'log', 'text', '@message', 'body', 'event', 'short_message'];
@@ -40,23 +40,28 @@ function asText(v: unknown): string {
 
 /** A record with what the role fields hold (those given); a level value that is no level word is left out. */
 function roleRecord(levelValue: unknown, timeValue: unknown, component: unknown, host: unknown, pid: unknown, requestId: unknown, defaultYear: number): LogRecord {
-  const rec: LogRecord = { message: '' };
+  let level: Level | undefined;
   if (levelValue !== undefined) {
-    const level = typeof levelValue === 'number' ? levelFromNumber(levelValue) : levelFromWord(asText(levelValue));
-    if (level) rec.level = level;
+    // (levelIn is levelFromWord of the whole string, without the upper-cased copy of `info`)
+    level = (typeof levelValue === 'number' ? levelFromNumber(levelValue) : typeof levelValue === 'string' ? levelIn(levelValue, 0, levelValue.length) : levelFromWord(asText(levelValue))) || undefined;
   }
+  let timestamp: number | undefined;
+  let timestampText: string | undefined;
   if (timeValue !== undefined) {
-    const ts = parseTimestampValue(timeValue, defaultYear);
-    if (ts !== undefined) {
-      rec.timestamp = ts;
-      rec.timestampText = asText(timeValue);
-    }
+    timestamp = parseTimestampValue(timeValue, defaultYear);
+    if (timestamp !== undefined) timestampText = asText(timeValue);
   }
-  if (component !== undefined) rec.component = asText(component);
-  if (host !== undefined) rec.host = asText(host);
-  if (pid !== undefined) rec.pid = asText(pid);
-  if (requestId !== undefined) rec.requestId = asText(requestId);
-  return rec;
+  return newRecord(
+    '',
+    timestamp,
+    timestampText,
+    level,
+    component !== undefined ? asText(component) : undefined,
+    pid !== undefined ? asText(pid) : undefined,
+    host !== undefined ? asText(host) : undefined,
+    requestId !== undefined ? asText(requestId) : undefined,
+    undefined,
+  );
 }
 
 /** Sets the record's attributes (`n` of them) and its message: the message field, or else the other fields. */
@@ -103,66 +108,77 @@ const R_COMPONENT = 3;
 const R_HOST = 4;
 const R_PID = 5;
 const R_REQUEST = 6;
-/** Each role key: its role, and its rank in the role's list (take() prefers the lower). */
-const ROLE_OF = new Map<string, { role: number; rank: number }>();
-ROLE_KEYS.forEach((keys, role) => keys.forEach((k, rank) => ROLE_OF.set(k, { role, rank })));
+/**
+ * Each role key's code: its role × 16 + its rank in the role's list (take() prefers the lower).
+ * One number: no object to read through on every key of every JSON line.
+ */
+const ROLE_CODE = new Map<string, number>();
+ROLE_KEYS.forEach((keys, role) => keys.forEach((k, rank) => ROLE_CODE.set(k, role * 16 + rank)));
+if (ROLE_KEYS.some((keys) => keys.length > 16)) throw new Error('a role lists more than 16 keys: widen ROLE_CODE');
 
-/** Per role, the key recordFromFlat takes and its rank (reused from record to record). */
-const takenKey: (string | undefined)[] = ROLE_KEYS.map(() => undefined);
-const takenRank: number[] = ROLE_KEYS.map(() => Infinity);
+/** Per role, the index (in the object's keys) of the key flatRecord takes, -1 for none, and its rank (reused from record to record). */
+const takenAt = new Int32Array(ROLE_KEYS.length);
+const takenRank = new Int32Array(ROLE_KEYS.length);
+/** Per key of the object being read, its ROLE_CODE, or -1 (grown as needed). */
+let keyCode = new Int32Array(64);
 
 /**
- * recordFromFields(fields) for an object with no nested object and no `__proto__` key (which is
- * then what flatten() would return): the same record, read in one pass over the object's keys
- * instead of looking up each of the ~50 keys the roles name.
+ * recordFromFields(flatten(fields)) for an object with no nested object and no `__proto__` key
+ * (flatten() would then return a copy of it): the same record, read in one pass over the object's
+ * keys instead of looking up each of the ~50 keys the roles name. Undefined for any other object.
  */
-function recordFromFlat(fields: Record<string, unknown>, defaultYear: number, whole: string): LogRecord {
+function flatRecord(fields: Record<string, unknown>, defaultYear: number, whole: string): LogRecord | undefined {
   const keys = Object.keys(fields);
-  for (let r = 0; r < takenKey.length; r++) {
-    takenKey[r] = undefined;
-    takenRank[r] = Infinity;
-  }
+  const count = keys.length;
+  if (keyCode.length < count) keyCode = new Int32Array(count * 2);
+  takenAt.fill(-1);
+  takenRank.fill(16);
   // take(): per role, the first key of its list whose value is set
-  for (const k of keys) {
-    const role = ROLE_OF.get(k);
-    if (role === undefined || role.rank >= takenRank[role.role]!) continue;
+  for (let j = 0; j < count; j++) {
+    const k = keys[j]!;
     const v = fields[k];
-    if (v === undefined || v === null || v === '') continue;
-    takenKey[role.role] = k;
-    takenRank[role.role] = role.rank;
+    // what flatten() would change: the object is not flat
+    if (k === '__proto__' || (v !== null && typeof v === 'object' && !Array.isArray(v))) return undefined;
+    const code = ROLE_CODE.get(k);
+    if (code === undefined) {
+      keyCode[j] = -1;
+      continue;
+    }
+    keyCode[j] = code;
+    const role = code >> 4;
+    const rank = code & 15;
+    if (rank >= takenRank[role]! || v === undefined || v === null || v === '') continue;
+    takenAt[role] = j;
+    takenRank[role] = rank;
   }
-  const valueOf = (role: number): unknown => (takenKey[role] === undefined ? undefined : fields[takenKey[role]!]);
-  const message = valueOf(R_MESSAGE);
-  const levelValue = valueOf(R_LEVEL);
-  const timeValue = valueOf(R_TIME);
-  const component = valueOf(R_COMPONENT);
-  const host = valueOf(R_HOST);
-  const pid = valueOf(R_PID);
-  const requestId = valueOf(R_REQUEST);
+  const message = roleValue(fields, keys, R_MESSAGE);
+  const levelValue = roleValue(fields, keys, R_LEVEL);
+  const timeValue = roleValue(fields, keys, R_TIME);
+  const component = roleValue(fields, keys, R_COMPONENT);
+  const host = roleValue(fields, keys, R_HOST);
+  const pid = roleValue(fields, keys, R_PID);
+  const requestId = roleValue(fields, keys, R_REQUEST);
   const rec = roleRecord(levelValue, timeValue, component, host, pid, requestId, defaultYear);
   // a level value that is no level word stays an attribute
   const levelUsed = rec.level !== undefined;
   const attributes: Record<string, string> = {};
   let n = 0;
-  for (const k of keys) {
+  for (let j = 0; j < count; j++) {
+    const k = keys[j]!;
     const v = fields[k];
     if (v === undefined || n >= MAX_ATTRIBUTES) continue;
-    const role = ROLE_OF.get(k);
-    if (role !== undefined && takenKey[role.role] === k && (role.role !== R_LEVEL || levelUsed)) continue;
+    const code = keyCode[j]!;
+    if (code >= 0 && takenAt[code >> 4] === j && (code >> 4 !== R_LEVEL || levelUsed)) continue;
     attributes[k] = asText(v).slice(0, MAX_ATTRIBUTE_CHARS);
     n++;
   }
   return withMessage(rec, attributes, n, message, whole);
 }
 
-/** Whether flatten(obj) would be a copy of obj: no nested object, no `__proto__` key. */
-function isFlat(obj: Record<string, unknown>): boolean {
-  for (const k in obj) {
-    if (k === '__proto__') return false;
-    const v = obj[k];
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return false;
-  }
-  return true;
+/** The value of the key flatRecord took for a role, if any. */
+function roleValue(fields: Record<string, unknown>, keys: readonly string[], role: number): unknown {
+  const at = takenAt[role]!;
+  return at < 0 ? undefined : fields[keys[at]!];
 }
 
 /** A JSON object line, or undefined when the line is not one. */
@@ -179,7 +195,7 @@ export function parseJsonLine(line: string, defaultYear: number): LogRecord | un
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const obj = value as Record<string, unknown>;
-  return isFlat(obj) ? recordFromFlat(obj, defaultYear, line) : recordFromFields(flatten(obj), defaultYear, line);
+  return flatRecord(obj, defaultYear, line) ?? recordFromFields(flatten(obj), defaultYear, line);
 }
 
 const LOGFMT_PAIR = /([A-Za-z_@][\w.@-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)/y;
