@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CorrelationDetector } from './correlation.js';
+import { CorrelationDetector, NO_SERVICES } from './correlation.js';
 import { feed, Stream } from './test-helpers.js';
 import type { Level } from '../parse/record.js';
 
@@ -81,4 +81,25 @@ describe('CorrelationDetector', () => {
     feed(d, [line(s, 'wide', 'svc0', 'boom', 'error')]);
     expect(d.failingRequests().at(-1)!.services).toEqual(['svc0', 'svc1', 'svc2']);
   });
+
+  it('lists services and failing services in first-touch order, each request its own, up to the cap', () => {
+    const d = new CorrelationDetector({ maxServicesPerRequest: 6 });
+    const s = new Stream();
+    // interleaved requests: the lists are replaced as they grow (one, two, three, four, then more
+    // services take different paths), never shared or written in place
+    for (let k = 0; k < 8; k++) {
+      feed(d, [line(s, 'wide', `svc${k}`, 'x'), line(s, 'narrow', k % 2 === 0 ? 'web' : 'db', 'x'), line(s, 'wide', `svc${k}`, 'fail', 'error')]);
+    }
+    feed(d, [line(s, 'narrow', 'db', 'boom', 'error'), line(s, 'late', 'solo', 'boom', 'error')]);
+    const byId = new Map(d.failingRequests().map((r) => [r.requestId, r]));
+    expect(byId.get('wide')).toMatchObject({ services: ['svc0', 'svc1', 'svc2', 'svc3', 'svc4', 'svc5'], failingServices: ['svc0', 'svc1', 'svc2', 'svc3', 'svc4', 'svc5'] });
+    expect(byId.get('narrow')).toMatchObject({ services: ['web', 'db'], failingServices: ['db'] });
+    expect(byId.get('late')).toMatchObject({ services: ['solo'], failingServices: ['solo'] });
+    // a request that has not failed has no failing services, and the shared empty list stays empty
+    feed(d, [line(s, 'quiet', 'web', 'ok')]);
+    feed(d, [line(s, 'quiet', 'db', 'bad', 'error')]);
+    expect(d.failingRequests().at(-1)).toMatchObject({ requestId: 'quiet', services: ['web', 'db'], failingServices: ['db'] });
+    expect(NO_SERVICES).toEqual([]);
+  });
 });
+

@@ -84,13 +84,14 @@ export interface FailingRequest {
 
 /** Fields per trail line in RequestState.trail (flat: no object per line). */
 const TRAIL_STRIDE = 7;
-/** The failing services of a request that has not failed: shared, never written (registered as a constant for detector snapshots). */
+/** The services of a request before its first line, and its failing services until it fails: shared, never written (registered as a constant for detector snapshots). */
 export const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[];
 
 interface RequestState {
   id: string;
+  /** Replaced, never written: see appended(). */
   services: string[];
-  /** NO_SERVICES (shared, never written) until the request fails. */
+  /** NO_SERVICES (shared, never written) until the request fails; replaced, never written. */
   failingServices: string[];
   /** seq, source, service, templateId, timeMs, level, failed — TRAIL_STRIDE values per line. */
   trail: (number | string | boolean | undefined)[];
@@ -123,7 +124,7 @@ export class CorrelationDetector implements Detector {
     const o = this.opts;
     const r = this.requestOf(id, input.timeMs);
     const service = input.record.component ?? input.record.host ?? input.source;
-    if (!r.services.includes(service) && r.services.length < o.maxServicesPerRequest) r.services.push(service);
+    if (!r.services.includes(service) && r.services.length < o.maxServicesPerRequest) r.services = appended(r.services, service);
     r.lines++;
     if (input.timeMs > r.lastMs) r.lastMs = input.timeMs;
 
@@ -147,8 +148,7 @@ export class CorrelationDetector implements Detector {
       this.failing.set(id, r);
       if (this.failing.size > o.maxFailingKept) this.failing.delete(this.failing.keys().next().value!);
     }
-    if (r.failingServices === NO_SERVICES) r.failingServices = [];
-    if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices.push(service);
+    if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices = appended(r.failingServices, service);
     if (r.services.length < o.minServicesForFinding) return NO_FINDINGS;
 
     const firstError = r.firstError!;
@@ -216,7 +216,7 @@ export class CorrelationDetector implements Detector {
   private requestOf(id: string, timeMs: number): RequestState {
     let r = this.requests.get(id);
     if (r === undefined) {
-      r = { id, services: [], failingServices: NO_SERVICES, trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
+      r = { id, services: NO_SERVICES, failingServices: NO_SERVICES, trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
       this.requests.set(id, r);
       this.order.push(id, r.stamp);
       if (this.requests.size > this.opts.maxRequests) {
@@ -232,5 +232,20 @@ export class CorrelationDetector implements Detector {
       this.order.prune(this.requests);
     }
     return r;
+  }
+}
+
+/**
+ * `list` with `item` appended, as a new array of exactly that length (`list` is left as it is). A
+ * request's services outlive young collections: grown by push from empty, a list took room for 17
+ * entries at its first service (most requests touch one to three), and the collector copied them.
+ */
+function appended(list: readonly string[], item: string): string[] {
+  switch (list.length) {
+    case 0: return [item];
+    case 1: return [list[0]!, item];
+    case 2: return [list[0]!, list[1]!, item];
+    case 3: return [list[0]!, list[1]!, list[2]!, item];
+    default: return list.concat(item);
   }
 }
