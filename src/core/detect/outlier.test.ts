@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DetectInput, Finding, WindowFinding } from './detector.js';
-import { describe as describeVector, describeKnown, TemplateOutlierDetector, WindowOutlierDetector } from './outlier.js';
+import { describe as describeVector, describeKnown, postingsOf, TemplateOutlierDetector, WindowOutlierDetector } from './outlier.js';
 import type { CompactVector } from './isolation-forest.js';
 import { Random } from './random.js';
 
@@ -385,17 +385,7 @@ describe('describeKnown', () => {
         }
         return { indices: Int32Array.from(idx), values: Float64Array.from(val) };
       });
-      const postingIds: number[][] = [];
-      const postingWeights: number[][] = [];
-      vectors.forEach((v, t) => {
-        for (let i = 0; i < v.indices.length; i++) {
-          const f = v.indices[i]!;
-          if (f === oov) continue;
-          (postingIds[f] ??= []).push(t);
-          (postingWeights[f] ??= []).push(v.values[i]!);
-        }
-      });
-      const model = { postingIds, postingWeights, oov, acc: new Float64Array(n), touched: new Int32Array(n) } as unknown as Parameters<typeof describeKnown>[0];
+      const model = { ...postingsOf(vectors, oov), oov, acc: new Float64Array(n), touched: new Int32Array(n) } as unknown as Parameters<typeof describeKnown>[0];
       const expected = vectors.map((v, t) => describeVector(model, v, t));
       expect(describeKnown(model, vectors), `round ${round}`).toEqual(expected);
       // the scratch arrays are left clean for the next use

@@ -154,6 +154,21 @@ interface Description {
   nearest: number;
 }
 
+/** Per word (not `oov`): the known templates holding it, in order, and its weight in each. */
+export function postingsOf(vectors: readonly CompactVector[], oov: number): Pick<MessageModel, 'postingIds' | 'postingWeights'> {
+  const postingIds: number[][] = [];
+  const postingWeights: number[][] = [];
+  vectors.forEach((v, t) => {
+    for (let i = 0; i < v.indices.length; i++) {
+      const f = v.indices[i]!;
+      if (f === oov) continue;
+      (postingIds[f] ??= []).push(t);
+      (postingWeights[f] ??= []).push(v.values[i]!);
+    }
+  });
+  return { postingIds, postingWeights };
+}
+
 /** The three numbers of a vector against the model's known templates (`self` left out). */
 export function describe(m: MessageModel, v: CompactVector, self: number): Description {
   const { acc, touched } = m;
@@ -417,16 +432,7 @@ export class TemplateOutlierDetector implements Detector {
     st.tfidf.rebuild();
     const vectors: CompactVector[] = entries.map((e) => st.tfidf.transform(e.tokens));
     const oov = st.tfidf.vocabularySize;
-    const postingIds: number[][] = [];
-    const postingWeights: number[][] = [];
-    vectors.forEach((v, t) => {
-      for (let i = 0; i < v.indices.length; i++) {
-        const f = v.indices[i]!;
-        if (f === oov) continue;
-        (postingIds[f] ??= []).push(t);
-        (postingWeights[f] ??= []).push(v.values[i]!);
-      }
-    });
+    const { postingIds, postingWeights } = postingsOf(vectors, oov);
     const version = (st.model?.version ?? 0) + 1;
     const partial = { version, ids, texts: entries.map((e) => e.text), postingIds, postingWeights, oov, acc: new Float64Array(ids.length), touched: new Int32Array(ids.length) };
     const described = describeKnown(partial as MessageModel, vectors);
