@@ -14,6 +14,9 @@ const VOCABULARY = [
   '10.0.0.1:8080', '/10.0.0.1:80', 'host-1.example.org:8030', '/var/log/x.log', 'https://a.b/c?d=1', 'ops@example.org',
   '550e8400-e29b-41d4-a716-446655440000', '00:1a:2b:3c:4d:5e', 'fe80::1', '2024-01-15T12:34:56Z', 'CPU#1', 'blk_-42',
   '<*>', 'a<*>b', '<5>', '1,2,3', 'é', '中5', 'HTTP/1.1"', '384', 'KB',
+  // tokens masked in pieces, written into the key as they are masked
+  'request_id=req-767552905337', 'path=/api/v1/products/SKU-37089', 'a1-b-c2.', 'x=1-y', '(10.0.0.1)', '[10.0.0.1]:',
+  'v1.2.3-rc4,', 'CPU#0.', '1-a', 'a-true-x-5', 'null-x', 'k=v5;w=null;z', '"/tmp/x1",', 'at=(<*>)-2',
 ];
 const SPACES = [' ', ' ', ' ', '  ', '\t', ' \t '];
 

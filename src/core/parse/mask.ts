@@ -233,7 +233,7 @@ function isPlainWord(text: string, s: number, e: number, flags: number): boolean
  * `params`: the masked token, or undefined when it holds no value. The token is read in place, so
  * a word costs no copy.
  */
-function maskRange(text: string, s: number, e: number, flags: number, params: string[]): string | undefined {
+function maskRange(text: string, s: number, e: number, flags: number, params: string[], key?: KeyBuilder): string | undefined | null {
   const hasDigit = (flags & F_DIGIT) !== 0;
   // a number, or a token with a digit and no delimiter (`blk_-42`, `v2`, a UUID, `/tmp/x1`) is one
   // run, so one value: the general rules below would reach the same answer, slower
@@ -263,10 +263,13 @@ function maskRange(text: string, s: number, e: number, flags: number, params: st
     const core = text.slice(start, end);
     if (isWholeValue(core, hasDigit, (flags & F_SPECIAL) !== 0, (flags & F_COLON) !== 0)) {
       params.push(core);
-      return text.slice(s, start) + WILDCARD + text.slice(end, e);
+      if (key === undefined) return text.slice(s, start) + WILDCARD + text.slice(end, e);
+      key.wildcardAt(s, start);
+      if (end < e) key.piece(end, e);
+      return null;
     }
   }
-  return maskRuns(text, s, e, params);
+  return key === undefined ? maskRuns(text, s, e, params) : maskRunsInto(text, s, e, params, key);
 }
 
 /**
@@ -303,6 +306,47 @@ function maskRuns(text: string, s: number, e: number, params: string[]): string 
     return (out ?? '') + text.slice(copied, runStart) + WILDCARD + (stop === 1 ? '.' : '');
   }
   return out === undefined ? undefined : out + text.slice(copied, e);
+}
+
+/**
+ * maskRuns written straight into a key: the unchanged pieces of the token join the key's run of
+ * unchanged text, so a `key=value` token costs no masked copy of itself, and the key fewer pieces.
+ * Whether any run was a value (else nothing was written: the token is unchanged).
+ */
+function maskRunsInto(text: string, s: number, e: number, params: string[], key: KeyBuilder): null | undefined {
+  let wrote = false;
+  let copied = s;
+  let runStart = s;
+  let runHasDigit = false;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    const k = c < 128 ? RUN_CLASS[c]! : 0;
+    if (k === 0) continue;
+    if (k === R_DIGIT) {
+      runHasDigit = true;
+      continue;
+    }
+    if (runHasDigit || isLiteralRun(text, runStart, i)) {
+      params.push(text.slice(runStart, i));
+      if (wrote) key.gluedWildcard(copied, runStart);
+      else key.wildcardAt(s, runStart);
+      wrote = true;
+      copied = i;
+    }
+    runStart = i + 1;
+    runHasDigit = false;
+  }
+  if (runHasDigit || isLiteralRun(text, runStart, e)) {
+    const stop = endsWithFullStop(text, runStart, e) ? 1 : 0;
+    params.push(text.slice(runStart, e - stop));
+    if (wrote) key.gluedWildcard(copied, runStart);
+    else key.wildcardAt(s, runStart);
+    if (stop === 1) key.piece(e - 1, e);
+    return null;
+  }
+  if (!wrote) return undefined;
+  if (copied < e) key.piece(copied, e);
+  return null;
 }
 
 /** Whether `text[s, e)` ends with one `.` after a letter or digit (a full stop, not an ellipsis or `v1.`'s dot alone). */
@@ -522,6 +566,8 @@ class KeyBuilder {
   /** The pending run of unchanged tokens: text[runStart, runEnd), none while runStart < 0. */
   private runStart = -1;
   private runEnd = -1;
+  /** Whether the pending run goes on the token before it (a piece of a masked token), with no space. */
+  private runGlued = false;
   private text = '';
 
   /** Starts a key for a message of `text` (a builder is reused: masking runs once per line). */
@@ -530,6 +576,7 @@ class KeyBuilder {
     this.key = '';
     this.hasKey = false;
     this.runStart = -1;
+    this.runGlued = false;
     return this;
   }
 
@@ -542,6 +589,36 @@ class KeyBuilder {
     this.flushRun();
     this.runStart = s;
     this.runEnd = e;
+  }
+
+  /** Adds a masked token that starts with the unchanged text[s, at) and goes on with a `<*>`. */
+  wildcardAt(s: number, at: number): void {
+    if (at === s) {
+      this.masked(WILDCARD);
+      return;
+    }
+    this.plain(s, at);
+    this.flushRun();
+    this.key += WILDCARD;
+  }
+
+  /** Adds the unchanged text[from, to) and a `<*>` to the masked token being added. */
+  gluedWildcard(from: number, to: number): void {
+    if (to > from) this.piece(from, to);
+    this.flushRun();
+    this.key += WILDCARD;
+  }
+
+  /** Adds the unchanged text[from, to) to the masked token being added. */
+  piece(from: number, to: number): void {
+    if (this.runStart >= 0 && from === this.runEnd) {
+      this.runEnd = to;
+      return;
+    }
+    this.flushRun();
+    this.runStart = from;
+    this.runEnd = to;
+    this.runGlued = true;
   }
 
   /** Adds a masked token. */
@@ -563,7 +640,10 @@ class KeyBuilder {
     const { text, runStart, runEnd } = this;
     if (runStart < 0) return;
     // each piece is a new string: take the space before a run with it when there is one
-    if (!this.hasKey) this.key = text.slice(runStart, runEnd);
+    if (this.runGlued) {
+      this.key += text.slice(runStart, runEnd);
+      this.runGlued = false;
+    } else if (!this.hasKey) this.key = text.slice(runStart, runEnd);
     else if (text.charCodeAt(runStart - 1) === 32) this.key += text.slice(runStart - 1, runEnd);
     else this.key += ' ' + text.slice(runStart, runEnd);
     this.hasKey = true;
@@ -615,7 +695,12 @@ export function maskKey(text: string, from = 0, to = text.length, maxTokens = In
       // shift them, which is maskMessage's to reproduce
       if (dateWords === undefined && hasLiteralWildcard(text, from, to)) return undefined;
       dateWord = true;
-    } else if (!isPlainWord(text, s, e, scan.flags)) masked = maskRange(text, s, e, scan.flags, params);
+    } else if (!isPlainWord(text, s, e, scan.flags)) {
+      // (with no date held back, a token is added to the key as it is masked)
+      const m = maskRange(text, s, e, scan.flags, params, dateWords === undefined ? key : undefined);
+      if (m === null) continue;
+      masked = m;
+    }
     if (dateWords !== undefined) {
       if (dateWord && dateValues === 0) {
         dateWords.push(s, e);
