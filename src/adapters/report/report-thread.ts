@@ -4,16 +4,15 @@
  * and their first charts twice as long as later ones (the JIT has not seen the code yet); the
  * thread loads them, and with a core to spare renders a sample report while the run goes on (see
  * WARM_UP), at the lowest CPU priority, so it only takes time the reading and judging threads
- * leave free. When the report
- * comes it renders alerts.txt, report.html and dashboard.png (write-reports.ts) at normal priority
- * where the system allows that (raising a thread's priority back may need privileges; at the end
- * of a run the other threads are idle anyway).
+ * leave free. When the report comes it renders alerts.txt, report.html and dashboard.png
+ * (write-reports.ts) at normal priority where the system allows that (raising a thread's priority
+ * back may need privileges; at the end of a run the other threads are idle anyway).
  *
  * This side does not load the renderers; report-worker.js (the thread's entry) does.
  */
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { AnalysisReport } from '../../core/analyze/report-types.js';
 
