@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CorrelationDetector, NO_SERVICES } from './correlation.js';
+import { CorrelationDetector, DEFAULT_CORRELATION_OPTIONS, NO_SERVICES, type CorrelationOptions, type FailingRequest, type FirstError, type TrailLine } from './correlation.js';
+import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
+import { clamp, fmt } from './frequency.js';
+import { InsertionOrder } from './insertion-order.js';
+import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
 import { feed, Stream } from './test-helpers.js';
 import type { Level } from '../parse/record.js';
+import { mulberry32 } from './random.js';
 
 const line = (s: Stream, requestId: string | undefined, component: string, template: string, level: Level = 'info') =>
   s.advance(5).next({ templateId: template, template, record: requestId === undefined ? { component, level } : { component, level, requestId } });
@@ -101,5 +106,199 @@ describe('CorrelationDetector', () => {
     expect(d.failingRequests().at(-1)).toMatchObject({ requestId: 'quiet', services: ['web', 'db'], failingServices: ['db'] });
     expect(NO_SERVICES).toEqual([]);
   });
+
+
+  it('finds, keeps and forgets exactly what one object per request did, through evictions and slot reuse', () => {
+    for (const [seed, opts] of [[1, { maxRequests: 8, maxFailingKept: 5, maxServicesPerRequest: 3, maxTrailPerRequest: 2 }], [2, { maxRequests: 1, maxFailingKept: 2 }], [3, { maxRequests: 40, maxFailingKept: 10, minServicesForFinding: 1 }]] as const) {
+      const d = new CorrelationDetector(opts);
+      const ref = new ReferenceCorrelation(opts);
+      const rnd = mulberry32(seed);
+      const s = new Stream();
+      const ids = Array.from({ length: 60 }, (_, i) => `req-${i}`);
+      const services = ['gateway', 'orders', 'payments', 'db', 'cache'];
+      for (let i = 0; i < 5_000; i++) {
+        const id = ids[Math.floor(rnd() * (rnd() < 0.5 ? 10 : ids.length))]!;
+        const bad = rnd() < 0.15;
+        const x = line(s, rnd() < 0.05 ? undefined : id, services[Math.floor(rnd() * services.length)]!, bad ? 'charge failed' : `step ${Math.floor(rnd() * 4)}`, bad ? 'error' : 'info');
+        expect(d.observe(x)).toEqual(ref.observe(x));
+        if (i % 500 === 0 || i === 4_999) {
+          expect(d.failingRequests()).toEqual(ref.failingRequests());
+          expect(d.summary()).toEqual(ref.summary());
+          for (const k of ids) expect(d.trailOf(k)).toEqual(ref.trailOf(k));
+        }
+      }
+      expect(d.summary().requestsEvicted).toBeGreaterThan(0);
+    }
+  });
 });
 
+// ---------------------------------------------------------------------------------------------
+// The detector as it was written before its state moved into tables by slot (one object per
+// request): the reference the tables are held to, finding for finding.
+/** Fields per trail line in RequestState.trail (flat: no object per line). */
+const TRAIL_STRIDE = 7;
+/** The services of a request before its first line, and its failing services until it fails: shared, never written (registered as a constant for detector snapshots). */
+const REF_NO_SERVICES: string[] = Object.freeze([]) as unknown as string[];
+
+interface RequestState {
+  id: string;
+  /** Replaced, never written: see appended(). */
+  services: string[];
+  /** REF_NO_SERVICES (shared, never written) until the request fails; replaced, never written. */
+  failingServices: string[];
+  /** seq, source, service, templateId, timeMs, level, failed — TRAIL_STRIDE values per line. */
+  trail: (number | string | boolean | undefined)[];
+  lines: number;
+  firstMs: number;
+  lastMs: number;
+  firstError?: FirstError;
+  stamp: number;
+}
+
+class ReferenceCorrelation implements Detector {
+  readonly name = 'correlation';
+  private readonly opts: CorrelationOptions;
+  private readonly severity = new TemplateSeverityCache();
+  private readonly requests = new Map<string, RequestState>();
+  /** The requests map's order, for evicting its oldest entry cheaply. */
+  private readonly order = new InsertionOrder<string>();
+  private readonly failing = new Map<string, RequestState>();
+  private stamp = 0;
+  private evicted = 0;
+  private failingTotal = 0;
+
+  constructor(options: Partial<CorrelationOptions> = {}) {
+    this.opts = { ...DEFAULT_CORRELATION_OPTIONS, ...options };
+  }
+
+  observe(input: DetectInput): Finding[] {
+    const id = input.record.requestId ?? input.sessionKey;
+    if (id === undefined) return NO_FINDINGS;
+    const o = this.opts;
+    const r = this.requestOf(id, input.timeMs);
+    const service = input.record.component ?? input.record.host ?? input.source;
+    if (!r.services.includes(service) && r.services.length < o.maxServicesPerRequest) r.services = appended(r.services, service);
+    r.lines++;
+    if (input.timeMs > r.lastMs) r.lastMs = input.timeMs;
+
+    const score = Math.max(this.severity.phrasesOf(input).score, levelScore(input.record.level));
+    const failed = score >= o.errorMinScore;
+    const trail = r.trail;
+    if (trail.length < o.maxTrailPerRequest * TRAIL_STRIDE) {
+      // a request's first line starts its trail as an array of exactly one line: grown from empty, a
+      // trail took room for nearly four lines at once and again for eight by the fourth (most
+      // requests have 3–5 lines); these arrays outlive young collections, so their size is copied
+      if (trail.length === 0) r.trail = [input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed];
+      else trail.push(input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed);
+    }
+    if (!failed) return NO_FINDINGS;
+
+    const first = r.firstError === undefined;
+    if (first) {
+      r.firstError = { service, source: input.source, seq: input.seq, templateId: input.templateId, template: input.template, timeMs: input.timeMs };
+      if (input.record.level !== undefined) r.firstError.level = input.record.level;
+      this.failingTotal++;
+      this.failing.set(id, r);
+      if (this.failing.size > o.maxFailingKept) this.failing.delete(this.failing.keys().next().value!);
+    }
+    if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices = appended(r.failingServices, service);
+    if (r.services.length < o.minServicesForFinding) return NO_FINDINGS;
+
+    const firstError = r.firstError!;
+    const path = r.services.map((s) => `"${s}"`).join(' → ');
+    const reason = first
+      ? `request ${id} failed in "${service}" after touching ${r.services.length} services: ${path}`
+      : `request ${id} failed again in "${service}"; it first failed in "${firstError.service}" and touched ${r.services.length} services: ${path}`;
+    return [{
+      detector: this.name,
+      score: clamp(0.5 + 0.1 * (r.services.length - 1) + 0.1 * (r.failingServices.length - 1), 0.5, 1),
+      reason,
+      evidence: {
+        requestId: id,
+        services: [...r.services],
+        failingServices: [...r.failingServices],
+        firstFailingService: firstError.service,
+        firstFailureSeq: firstError.seq,
+        firstFailureTemplate: firstError.template,
+        linesSoFar: r.lines,
+      },
+      tags: ['error', 'correlation'],
+      severity: severityOfScore(score),
+    }];
+  }
+
+  /** Failing requests kept (at most maxFailingKept, oldest first), as plain data for reports. */
+  failingRequests(): FailingRequest[] {
+    return [...this.failing.values()].map((r) => ({
+      requestId: r.id,
+      services: [...r.services],
+      failedAt: r.firstError!.service,
+      failingServices: [...r.failingServices],
+      firstError: { ...r.firstError! },
+      lines: r.lines,
+      firstMs: r.firstMs,
+      lastMs: r.lastMs,
+    }));
+  }
+
+  /** The remembered lines of one request across services (its first maxTrailPerRequest lines). */
+  trailOf(requestId: string): TrailLine[] | undefined {
+    const r = this.requests.get(requestId) ?? this.failing.get(requestId);
+    if (!r) return undefined;
+    const out: TrailLine[] = [];
+    for (let i = 0; i < r.trail.length; i += TRAIL_STRIDE) {
+      const t = r.trail;
+      const line: TrailLine = { seq: t[i] as number, source: t[i + 1] as string, service: t[i + 2] as string, templateId: t[i + 3] as string, timeMs: t[i + 4] as number, failed: t[i + 6] as boolean };
+      if (t[i + 5] !== undefined) line.level = t[i + 5] as Level;
+      out.push(line);
+    }
+    return out;
+  }
+
+  /** Counts for reports. */
+  summary(): { requestsTracked: number; failingRequests: number; failingKept: number; requestsEvicted: number } {
+    return { requestsTracked: this.requests.size, failingRequests: this.failingTotal, failingKept: this.failing.size, requestsEvicted: this.evicted };
+  }
+
+  /** Reason text for a summary line: "3 of 1,204 requests failed". */
+  describe(): string {
+    const s = this.summary();
+    return `${fmt(s.failingRequests)} failing requests (${fmt(s.failingKept)} kept), ${fmt(s.requestsTracked)} followed`;
+  }
+
+  private requestOf(id: string, timeMs: number): RequestState {
+    let r = this.requests.get(id);
+    if (r === undefined) {
+      r = { id, services: REF_NO_SERVICES, failingServices: REF_NO_SERVICES, trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
+      this.requests.set(id, r);
+      this.order.push(id, r.stamp);
+      if (this.requests.size > this.opts.maxRequests) {
+        this.requests.delete(this.order.shift(this.requests)!);
+        this.evicted++;
+      }
+    } else if (this.stamp - r.stamp > this.opts.maxRequests / 2) {
+      // approximate LRU: a request keeps its place for at least half of maxRequests new ones
+      this.requests.delete(id);
+      r.stamp = this.stamp++;
+      this.requests.set(id, r);
+      this.order.push(id, r.stamp);
+      this.order.prune(this.requests);
+    }
+    return r;
+  }
+}
+
+/**
+ * `list` with `item` appended, as a new array of exactly that length (`list` is left as it is). A
+ * request's services outlive young collections: grown by push from empty, a list took room for 17
+ * entries at its first service (most requests touch one to three), and the collector copied them.
+ */
+function appended(list: readonly string[], item: string): string[] {
+  switch (list.length) {
+    case 0: return [item];
+    case 1: return [list[0]!, item];
+    case 2: return [list[0]!, list[1]!, item];
+    case 3: return [list[0]!, list[1]!, list[2]!, item];
+    default: return list.concat(item);
+  }
+}

@@ -82,37 +82,71 @@ export interface FailingRequest {
   lastMs: number;
 }
 
-/** Fields per trail line in RequestState.trail (flat: no object per line). */
-const TRAIL_STRIDE = 7;
 /** The services of a request before its first line, and its failing services until it fails: shared, never written (registered as a constant for detector snapshots). */
 export const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[];
 
-interface RequestState {
+/** Slots the tables start with; they double as more requests are followed at once, up to maxRequests. */
+const FIRST_SLOTS = 64;
+
+/**
+ * A failing request, for failingRequests(): `slot` while the request is still followed (its
+ * numbers are read from the tables), -1 once it was evicted (they were copied here then).
+ */
+interface FailingEntry {
+  slot: number;
   id: string;
-  /** Replaced, never written: see appended(). */
   services: string[];
-  /** NO_SERVICES (shared, never written) until the request fails; replaced, never written. */
   failingServices: string[];
-  /** seq, source, service, templateId, timeMs, level, failed — TRAIL_STRIDE values per line. */
-  trail: (number | string | boolean | undefined)[];
+  firstError?: FirstError;
   lines: number;
   firstMs: number;
   lastMs: number;
-  firstError?: FirstError;
-  stamp: number;
+  trail: TrailLine[];
 }
 
 export class CorrelationDetector implements Detector {
   readonly name = 'correlation';
   private readonly opts: CorrelationOptions;
   private readonly severity = new TemplateSeverityCache();
-  private readonly requests = new Map<string, RequestState>();
-  /** The requests map's order, for evicting its oldest entry cheaply. */
+  /**
+   * Requests followed: id → slot in the tables below. A request's numbers and lists live in
+   * tables indexed by slot (a slot is reused when its request is evicted), not in an object per
+   * request: requests live for tens of thousands of lines, so an object per request (with its
+   * lists and boxed times) outlived young collections and was copied and promoted (measured on
+   * the generated 1M corpus: ~120 MB promoted, most of the judge thread's collection work).
+   */
+  private readonly requests = new Map<string, number>();
+  /** The requests map's order, for evicting its oldest entry cheaply (stamps in `stamps`). */
   private readonly order = new InsertionOrder<string>();
-  private readonly failing = new Map<string, RequestState>();
+  private readonly failing = new Map<string, FailingEntry>();
   private stamp = 0;
   private evicted = 0;
   private failingTotal = 0;
+  /** Slots in use (they are handed out in order; then evicted requests' slots are reused). */
+  private slotsUsed = 0;
+  private capacity = 0;
+  private ids: string[] = [];
+  private stamps: Float64Array = new Float64Array(0);
+  private lines: Float64Array = new Float64Array(0);
+  private firstMs: Float64Array = new Float64Array(0);
+  private lastMs: Float64Array = new Float64Array(0);
+  private firstErrors: (FirstError | undefined)[] = [];
+  /** A request's failing entry, while it is one of the failing requests kept. */
+  private failingOf: (FailingEntry | undefined)[] = [];
+  /** maxServicesPerRequest entries per slot; `serviceCount` of them in use. */
+  private services: string[] = [];
+  private serviceCount: Int32Array = new Int32Array(0);
+  private failingServices: string[] = [];
+  private failingServiceCount: Int32Array = new Int32Array(0);
+  /** maxTrailPerRequest lines per slot, `trailCount` of them in use. */
+  private trailSeq: Float64Array = new Float64Array(0);
+  private trailTime: Float64Array = new Float64Array(0);
+  private trailFailed: Uint8Array = new Uint8Array(0);
+  private trailSource: string[] = [];
+  private trailService: string[] = [];
+  private trailTemplate: string[] = [];
+  private trailLevel: (Level | undefined)[] = [];
+  private trailCount: Int32Array = new Int32Array(0);
 
   constructor(options: Partial<CorrelationOptions> = {}) {
     this.opts = { ...DEFAULT_CORRELATION_OPTIONS, ...options };
@@ -122,52 +156,76 @@ export class CorrelationDetector implements Detector {
     const id = input.record.requestId ?? input.sessionKey;
     if (id === undefined) return NO_FINDINGS;
     const o = this.opts;
-    const r = this.requestOf(id, input.timeMs);
+    const slot = this.slotOf(id, input.timeMs);
     const service = input.record.component ?? input.record.host ?? input.source;
-    if (!r.services.includes(service) && r.services.length < o.maxServicesPerRequest) r.services = appended(r.services, service);
-    r.lines++;
-    if (input.timeMs > r.lastMs) r.lastMs = input.timeMs;
+    const maxServices = o.maxServicesPerRequest;
+    const services = this.serviceCount[slot]!;
+    if (services < maxServices && !this.holds(this.services, slot * maxServices, services, service)) {
+      this.services[slot * maxServices + services] = service;
+      this.serviceCount[slot] = services + 1;
+    }
+    this.lines[slot]!++;
+    if (input.timeMs > this.lastMs[slot]!) this.lastMs[slot] = input.timeMs;
 
     const score = Math.max(this.severity.phrasesOf(input).score, levelScore(input.record.level));
     const failed = score >= o.errorMinScore;
-    const trail = r.trail;
-    if (trail.length < o.maxTrailPerRequest * TRAIL_STRIDE) {
-      // a request's first line starts its trail as an array of exactly one line: grown from empty, a
-      // trail took room for nearly four lines at once and again for eight by the fourth (most
-      // requests have 3–5 lines); these arrays outlive young collections, so their size is copied
-      if (trail.length === 0) r.trail = [input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed];
-      else trail.push(input.seq, input.source, service, input.templateId, input.timeMs, input.record.level, failed);
+    const steps = this.trailCount[slot]!;
+    if (steps < o.maxTrailPerRequest) {
+      const at = slot * o.maxTrailPerRequest + steps;
+      this.trailSeq[at] = input.seq;
+      this.trailTime[at] = input.timeMs;
+      this.trailFailed[at] = failed ? 1 : 0;
+      this.trailSource[at] = input.source;
+      this.trailService[at] = service;
+      this.trailTemplate[at] = input.templateId;
+      this.trailLevel[at] = input.record.level;
+      this.trailCount[slot] = steps + 1;
     }
     if (!failed) return NO_FINDINGS;
 
-    const first = r.firstError === undefined;
+    const first = this.firstErrors[slot] === undefined;
     if (first) {
-      r.firstError = { service, source: input.source, seq: input.seq, templateId: input.templateId, template: input.template, timeMs: input.timeMs };
-      if (input.record.level !== undefined) r.firstError.level = input.record.level;
+      const firstError: FirstError = { service, source: input.source, seq: input.seq, templateId: input.templateId, template: input.template, timeMs: input.timeMs };
+      if (input.record.level !== undefined) firstError.level = input.record.level;
+      this.firstErrors[slot] = firstError;
       this.failingTotal++;
-      this.failing.set(id, r);
-      if (this.failing.size > o.maxFailingKept) this.failing.delete(this.failing.keys().next().value!);
+      const entry: FailingEntry = { slot, id, services: NO_SERVICES, failingServices: NO_SERVICES, lines: 0, firstMs: 0, lastMs: 0, trail: [] };
+      this.failingOf[slot] = entry;
+      this.failing.set(id, entry);
+      if (this.failing.size > o.maxFailingKept) {
+        const oldest = this.failing.keys().next().value!;
+        const gone = this.failing.get(oldest)!;
+        if (gone.slot >= 0) this.failingOf[gone.slot] = undefined;
+        this.failing.delete(oldest);
+      }
     }
-    if (!r.failingServices.includes(service) && r.failingServices.length < o.maxServicesPerRequest) r.failingServices = appended(r.failingServices, service);
-    if (r.services.length < o.minServicesForFinding) return NO_FINDINGS;
+    const failing = this.failingServiceCount[slot]!;
+    if (failing < maxServices && !this.holds(this.failingServices, slot * maxServices, failing, service)) {
+      this.failingServices[slot * maxServices + failing] = service;
+      this.failingServiceCount[slot] = failing + 1;
+    }
+    const touched = this.serviceCount[slot]!;
+    if (touched < o.minServicesForFinding) return NO_FINDINGS;
 
-    const firstError = r.firstError!;
-    const path = r.services.map((s) => `"${s}"`).join(' → ');
+    const firstError = this.firstErrors[slot]!;
+    const list = this.servicesOf(slot);
+    const failingList = this.failingServicesOf(slot);
+    const path = list.map((s) => `"${s}"`).join(' → ');
     const reason = first
-      ? `request ${id} failed in "${service}" after touching ${r.services.length} services: ${path}`
-      : `request ${id} failed again in "${service}"; it first failed in "${firstError.service}" and touched ${r.services.length} services: ${path}`;
+      ? `request ${id} failed in "${service}" after touching ${touched} services: ${path}`
+      : `request ${id} failed again in "${service}"; it first failed in "${firstError.service}" and touched ${touched} services: ${path}`;
     return [{
       detector: this.name,
-      score: clamp(0.5 + 0.1 * (r.services.length - 1) + 0.1 * (r.failingServices.length - 1), 0.5, 1),
+      score: clamp(0.5 + 0.1 * (touched - 1) + 0.1 * (failingList.length - 1), 0.5, 1),
       reason,
       evidence: {
         requestId: id,
-        services: [...r.services],
-        failingServices: [...r.failingServices],
+        services: list,
+        failingServices: failingList,
         firstFailingService: firstError.service,
         firstFailureSeq: firstError.seq,
         firstFailureTemplate: firstError.template,
-        linesSoFar: r.lines,
+        linesSoFar: this.lines[slot]!,
       },
       tags: ['error', 'correlation'],
       severity: severityOfScore(score),
@@ -176,30 +234,27 @@ export class CorrelationDetector implements Detector {
 
   /** Failing requests kept (at most maxFailingKept, oldest first), as plain data for reports. */
   failingRequests(): FailingRequest[] {
-    return [...this.failing.values()].map((r) => ({
-      requestId: r.id,
-      services: [...r.services],
-      failedAt: r.firstError!.service,
-      failingServices: [...r.failingServices],
-      firstError: { ...r.firstError! },
-      lines: r.lines,
-      firstMs: r.firstMs,
-      lastMs: r.lastMs,
-    }));
+    return [...this.failing.values()].map((e) => {
+      const r = e.slot >= 0 ? this.entryOf(e.slot) : e;
+      return {
+        requestId: e.id,
+        services: [...r.services],
+        failedAt: r.firstError!.service,
+        failingServices: [...r.failingServices],
+        firstError: { ...r.firstError! },
+        lines: r.lines,
+        firstMs: r.firstMs,
+        lastMs: r.lastMs,
+      };
+    });
   }
 
   /** The remembered lines of one request across services (its first maxTrailPerRequest lines). */
   trailOf(requestId: string): TrailLine[] | undefined {
-    const r = this.requests.get(requestId) ?? this.failing.get(requestId);
-    if (!r) return undefined;
-    const out: TrailLine[] = [];
-    for (let i = 0; i < r.trail.length; i += TRAIL_STRIDE) {
-      const t = r.trail;
-      const line: TrailLine = { seq: t[i] as number, source: t[i + 1] as string, service: t[i + 2] as string, templateId: t[i + 3] as string, timeMs: t[i + 4] as number, failed: t[i + 6] as boolean };
-      if (t[i + 5] !== undefined) line.level = t[i + 5] as Level;
-      out.push(line);
-    }
-    return out;
+    const slot = this.requests.get(requestId);
+    if (slot !== undefined) return this.trailAt(slot);
+    const e = this.failing.get(requestId);
+    return e === undefined ? undefined : e.slot >= 0 ? this.trailAt(e.slot) : e.trail.map((l) => ({ ...l }));
   }
 
   /** Counts for reports. */
@@ -213,39 +268,137 @@ export class CorrelationDetector implements Detector {
     return `${fmt(s.failingRequests)} failing requests (${fmt(s.failingKept)} kept), ${fmt(s.requestsTracked)} followed`;
   }
 
-  private requestOf(id: string, timeMs: number): RequestState {
-    let r = this.requests.get(id);
-    if (r === undefined) {
-      r = { id, services: NO_SERVICES, failingServices: NO_SERVICES, trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
-      this.requests.set(id, r);
-      this.order.push(id, r.stamp);
-      if (this.requests.size > this.opts.maxRequests) {
-        this.requests.delete(this.order.shift(this.requests)!);
+  /** The slot of a request, a new one (evicting the least recently active request when full) if it is new. */
+  private slotOf(id: string, timeMs: number): number {
+    let slot = this.requests.get(id);
+    if (slot === undefined) {
+      if (this.requests.size >= Math.max(1, this.opts.maxRequests)) {
+        // the oldest request goes, and its slot is the new request's
+        const oldest = this.order.shiftSlot(this.requests, this.stamps)!;
+        slot = this.requests.get(oldest)!;
+        this.requests.delete(oldest);
         this.evicted++;
+        this.release(slot);
+      } else {
+        // a slot is never left free while fewer than maxRequests are followed: slots are used in order
+        if (this.slotsUsed === this.capacity) this.grow();
+        slot = this.slotsUsed++;
       }
-    } else if (this.stamp - r.stamp > this.opts.maxRequests / 2) {
+      this.ids[slot] = id;
+      this.stamps[slot] = this.stamp++;
+      this.lines[slot] = 0;
+      this.firstMs[slot] = timeMs;
+      this.lastMs[slot] = timeMs;
+      this.serviceCount[slot] = 0;
+      this.failingServiceCount[slot] = 0;
+      this.trailCount[slot] = 0;
+      this.requests.set(id, slot);
+      this.order.push(id, this.stamps[slot]!);
+    } else if (this.stamp - this.stamps[slot]! > this.opts.maxRequests / 2) {
       // approximate LRU: a request keeps its place for at least half of maxRequests new ones
       this.requests.delete(id);
-      r.stamp = this.stamp++;
-      this.requests.set(id, r);
-      this.order.push(id, r.stamp);
-      this.order.prune(this.requests);
+      this.stamps[slot] = this.stamp++;
+      this.requests.set(id, slot);
+      this.order.push(id, this.stamps[slot]!);
+      this.order.pruneSlots(this.requests, this.stamps);
     }
-    return r;
+    return slot;
   }
-}
 
-/**
- * `list` with `item` appended, as a new array of exactly that length (`list` is left as it is). A
- * request's services outlive young collections: grown by push from empty, a list took room for 17
- * entries at its first service (most requests touch one to three), and the collector copied them.
- */
-function appended(list: readonly string[], item: string): string[] {
-  switch (list.length) {
-    case 0: return [item];
-    case 1: return [list[0]!, item];
-    case 2: return [list[0]!, list[1]!, item];
-    case 3: return [list[0]!, list[1]!, list[2]!, item];
-    default: return list.concat(item);
+  /** Empties a slot whose request was evicted; a failing request kept for reports takes a copy. */
+  private release(slot: number): void {
+    const failing = this.failingOf[slot];
+    if (failing !== undefined) {
+      Object.assign(failing, this.entryOf(slot), { slot: -1, trail: this.trailAt(slot) });
+      this.failingOf[slot] = undefined;
+    }
+    this.firstErrors[slot] = undefined;
+    // (the slot's lists are not cleared: their counts are reset, and what they still point to is
+    // names and template ids the run keeps anyway, bounded by the tables' size)
+  }
+
+  /** Doubles the tables (up to maxRequests slots). */
+  private grow(): void {
+    const o = this.opts;
+    const size = Math.min(Math.max(FIRST_SLOTS, this.capacity * 2), Math.max(1, o.maxRequests));
+    const numbers = (a: Float64Array, per = 1): Float64Array => {
+      const b = new Float64Array(size * per);
+      b.set(a);
+      return b;
+    };
+    const counts = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    const strings = <T>(a: T[], per: number, empty: T): T[] => {
+      const b = new Array<T>(size * per).fill(empty);
+      for (let i = 0; i < a.length; i++) b[i] = a[i]!;
+      return b;
+    };
+    this.ids = strings(this.ids, 1, '');
+    this.stamps = numbers(this.stamps);
+    this.lines = numbers(this.lines);
+    this.firstMs = numbers(this.firstMs);
+    this.lastMs = numbers(this.lastMs);
+    this.firstErrors = strings<FirstError | undefined>(this.firstErrors, 1, undefined);
+    this.failingOf = strings<FailingEntry | undefined>(this.failingOf, 1, undefined);
+    this.services = strings(this.services, o.maxServicesPerRequest, '');
+    this.serviceCount = counts(this.serviceCount);
+    this.failingServices = strings(this.failingServices, o.maxServicesPerRequest, '');
+    this.failingServiceCount = counts(this.failingServiceCount);
+    this.trailSeq = numbers(this.trailSeq, o.maxTrailPerRequest);
+    this.trailTime = numbers(this.trailTime, o.maxTrailPerRequest);
+    const failed = new Uint8Array(size * o.maxTrailPerRequest);
+    failed.set(this.trailFailed);
+    this.trailFailed = failed;
+    this.trailSource = strings(this.trailSource, o.maxTrailPerRequest, '');
+    this.trailService = strings(this.trailService, o.maxTrailPerRequest, '');
+    this.trailTemplate = strings(this.trailTemplate, o.maxTrailPerRequest, '');
+    this.trailLevel = strings<Level | undefined>(this.trailLevel, o.maxTrailPerRequest, undefined);
+    this.trailCount = counts(this.trailCount);
+    this.capacity = size;
+  }
+
+  /** Whether list[from, from + n) holds `item`. */
+  private holds(list: readonly string[], from: number, n: number, item: string): boolean {
+    for (let i = from; i < from + n; i++) if (list[i] === item) return true;
+    return false;
+  }
+
+  private servicesOf(slot: number): string[] {
+    const from = slot * this.opts.maxServicesPerRequest;
+    return this.services.slice(from, from + this.serviceCount[slot]!);
+  }
+
+  private failingServicesOf(slot: number): string[] {
+    const from = slot * this.opts.maxServicesPerRequest;
+    return this.failingServices.slice(from, from + this.failingServiceCount[slot]!);
+  }
+
+  /** What failingRequests() reports of the request in a slot. */
+  private entryOf(slot: number): Omit<FailingEntry, 'slot' | 'trail'> {
+    const firstError = this.firstErrors[slot];
+    return {
+      id: this.ids[slot]!,
+      services: this.servicesOf(slot),
+      failingServices: this.failingServicesOf(slot),
+      ...(firstError !== undefined ? { firstError } : {}),
+      lines: this.lines[slot]!,
+      firstMs: this.firstMs[slot]!,
+      lastMs: this.lastMs[slot]!,
+    };
+  }
+
+  private trailAt(slot: number): TrailLine[] {
+    const out: TrailLine[] = [];
+    const from = slot * this.opts.maxTrailPerRequest;
+    for (let at = from; at < from + this.trailCount[slot]!; at++) {
+      const line: TrailLine = { seq: this.trailSeq[at]!, source: this.trailSource[at]!, service: this.trailService[at]!, templateId: this.trailTemplate[at]!, timeMs: this.trailTime[at]!, failed: this.trailFailed[at] === 1 };
+      const level = this.trailLevel[at];
+      if (level !== undefined) line.level = level;
+      out.push(line);
+    }
+    return out;
   }
 }

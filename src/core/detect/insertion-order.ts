@@ -37,16 +37,18 @@ export class InsertionOrder<K> {
    * Removes and returns the oldest key still live in `map` (the key map.keys().next() would give).
    */
   shift(map: Stamped<K>): K | undefined {
-    while (this.head < this.keys.length) {
-      const i = this.head++;
-      const key = this.keys[i]!;
-      if (map.get(key)?.stamp === this.stamps[i]) {
-        this.compact();
-        return key;
-      }
-    }
-    this.compact();
-    return undefined;
+    return this.shiftLive((key, stamp) => map.get(key)?.stamp === stamp);
+  }
+
+  /**
+   * shift() for a map of keys to slots whose stamps are kept apart, in `stamps` by slot (a detector
+   * that keeps its entries in tables rather than objects).
+   */
+  shiftSlot(slots: ReadonlyMap<K, number>, stamps: ArrayLike<number>): K | undefined {
+    return this.shiftLive((key, stamp) => {
+      const slot = slots.get(key);
+      return slot !== undefined && stamps[slot] === stamp;
+    });
   }
 
   /** Queued entries, stale ones included (for tests). */
@@ -56,23 +58,48 @@ export class InsertionOrder<K> {
 
   /** Drops stale entries (moved keys' old places) when they outnumber the live ones. */
   prune(map: Stamped<K>): void {
-    if (this.length <= 2 * map.size + 1024) return;
+    this.pruneLive(map.size, (key, stamp) => map.get(key)?.stamp === stamp);
+  }
+
+  /** prune() for a map of keys to slots, stamps in `stamps` by slot (see shiftSlot). */
+  pruneSlots(slots: ReadonlyMap<K, number>, stamps: ArrayLike<number>): void {
+    this.pruneLive(slots.size, (key, stamp) => {
+      const slot = slots.get(key);
+      return slot !== undefined && stamps[slot] === stamp;
+    });
+  }
+
+  clear(): void {
+    this.keys = [];
+    this.stamps = [];
+    this.head = 0;
+  }
+
+  private shiftLive(live: (key: K, stamp: number) => boolean): K | undefined {
+    while (this.head < this.keys.length) {
+      const i = this.head++;
+      const key = this.keys[i]!;
+      if (live(key, this.stamps[i]!)) {
+        this.compact();
+        return key;
+      }
+    }
+    this.compact();
+    return undefined;
+  }
+
+  private pruneLive(size: number, live: (key: K, stamp: number) => boolean): void {
+    if (this.length <= 2 * size + 1024) return;
     const keys: K[] = [];
     const stamps: number[] = [];
     for (let i = this.head; i < this.keys.length; i++) {
-      if (map.get(this.keys[i]!)?.stamp === this.stamps[i]) {
+      if (live(this.keys[i]!, this.stamps[i]!)) {
         keys.push(this.keys[i]!);
         stamps.push(this.stamps[i]!);
       }
     }
     this.keys = keys;
     this.stamps = stamps;
-    this.head = 0;
-  }
-
-  clear(): void {
-    this.keys = [];
-    this.stamps = [];
     this.head = 0;
   }
 
