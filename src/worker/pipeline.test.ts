@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../adapters/store/open.js';
 import { VigilStore, type FlushWrites } from '../adapters/store/vigil-store.js';
-import { restoreDetectors } from '../core/analyze/detector-state.js';
+import { DETECTOR_STATE_VERSION, restoreDetectors } from '../core/analyze/detector-state.js';
 import { resolveConfig } from '../core/analyze/analyze-config.js';
 import { DETECTOR_SPECS } from '../core/analyze/detectors.js';
 import { Pipeline } from './pipeline.js';
@@ -121,7 +121,7 @@ describe('Pipeline', () => {
     await one.queue.publish(batch(pid, quiet(300)));
     await one.stop();
     const saved = await store.projectState(pid);
-    expect(saved.detectors).toMatchObject({ format: 'vigil.detectors', version: 1 });
+    expect(saved.detectors).toMatchObject({ format: 'vigil.detectors', version: DETECTOR_STATE_VERSION });
     expect(saved.sources.get('app')).toMatchObject({ format: 'vigil.source', records: 300 });
     const warnings: string[] = [];
     const queue = new MemoryQueue(1_000_000);
@@ -151,7 +151,7 @@ describe('Pipeline', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/detector state unusable.*version 99 is not supported/);
     expect(await count(pid)).toBe(20);
-    expect((await store.projectState(pid)).detectors).toMatchObject({ version: 1 });
+    expect((await store.projectState(pid)).detectors).toMatchObject({ version: DETECTOR_STATE_VERSION });
   });
 
   it('drops what it holds and fails the deliveries when another worker stored the same batch first', async () => {

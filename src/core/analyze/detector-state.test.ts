@@ -214,7 +214,7 @@ describe('detector snapshots', () => {
     expect(() => restoreDetectors(onlyDetector('flood'), snap)).toThrow(/configuration enables \[flood\]/);
     const other = resolveConfig({ detectors: { flood: { options: { windowRecords: 500 } } } }, DETECTOR_SPECS);
     expect(() => restoreDetectors(other, snap)).toThrow(/options of flood changed/);
-    expect(() => restoreDetectors(config, { ...snap, version: 2 })).toThrow(/version 2 is not supported/);
+    expect(() => restoreDetectors(config, { ...snap, version: 1 })).toThrow(/version 1 is not supported/);
     expect(() => restoreDetectors(config, { format: 'vigil.miner' })).toThrow(/not a detector snapshot/);
     expect(() => restoreDetectors(config, undefined)).toThrow(DetectorStateError);
   });

@@ -35,7 +35,12 @@ import { createDetectors } from './detectors.js';
 import { classShapes, decodeState, encodeState, StateCodecError, type StateGraph, type StateRegistry } from './state-codec.js';
 
 export const DETECTOR_STATE_FORMAT = 'vigil.detectors';
-export const DETECTOR_STATE_VERSION = 1;
+/**
+ * 2: sequence keeps its sessions in tables by slot (a version 1 snapshot holds an object per
+ * session, which a version 2 detector cannot read; state inside plain objects is not checked by
+ * field).
+ */
+export const DETECTOR_STATE_VERSION = 2;
 
 /**
  * Every class whose instances detectors hold, and every module constant their state points to, by

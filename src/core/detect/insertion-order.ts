@@ -16,13 +16,6 @@
 /** The map an InsertionOrder follows: each entry carries the stamp it was last set with. */
 export type Stamped<K> = ReadonlyMap<K, { stamp: number }>;
 export class InsertionOrder<K> {
-  /** The order of a map as it stands (its iteration order is its insertion order). */
-  static of<K>(map: Stamped<K>): InsertionOrder<K> {
-    const order = new InsertionOrder<K>();
-    for (const [key, entry] of map) order.push(key, entry.stamp);
-    return order;
-  }
-
   private keys: K[] = [];
   private stamps: number[] = [];
   private head = 0;

@@ -90,13 +90,6 @@ const ID_SPACE = 131_072;
 const MAX_INTERNED = ID_SPACE - 1;
 const START = 0;
 
-interface Session {
-  p1: number;
-  p2: number;
-  /** Insertion stamp (for the approximate LRU). */
-  stamp: number;
-}
-
 interface Context {
   total: number;
   /** Distinct successors. */
@@ -108,10 +101,20 @@ interface SequenceSource {
   /** Interned id → template id and text, for evidence. */
   idNames: string[];
   idTemplates: string[];
-  sessions: Map<string, Session>;
+  /**
+   * Sessions followed: key → slot in the session tables below (a slot is reused when its session
+   * is evicted). Tables, not an object per session: sessions live for many lines, and an object
+   * each outlived young collections on the judge's thread and was copied and promoted.
+   */
+  sessions: Map<string, number>;
+  /** By slot: the session's last and second-to-last templates (interned ids), and its stamp. */
+  sessionP1: Int32Array;
+  sessionP2: Int32Array;
+  sessionStamp: Float64Array;
+  /** Slots handed out (in order, until maxSessionsPerSource; then evicted sessions' slots are reused). */
+  sessionSlots: number;
   /** The sessions map's order, for evicting its oldest entry cheaply. */
-  /** Absent in state restored from a snapshot written before it existed: rebuilt from `sessions`. */
-  sessionOrder?: InsertionOrder<string>;
+  sessionOrder: InsertionOrder<string>;
   stamp: number;
   bigrams: Map<number, number>;
   trigrams: Map<number, number>;
@@ -149,23 +152,9 @@ export class SequenceDetector implements Detector {
     }
     s.keyed++;
     const cur = this.intern(s, input);
-    const order = (s.sessionOrder ??= InsertionOrder.of(s.sessions));
-
-    let session = s.sessions.get(key);
-    if (session === undefined) {
-      session = { p1: START, p2: START, stamp: s.stamp++ };
-      s.sessions.set(key, session);
-      order.push(key, session.stamp);
-      if (s.sessions.size > o.maxSessionsPerSource) s.sessions.delete(order.shift(s.sessions)!);
-    } else if (s.stamp - session.stamp > o.maxSessionsPerSource / 2) {
-      // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
-      s.sessions.delete(key);
-      session.stamp = s.stamp++;
-      s.sessions.set(key, session);
-      order.push(key, session.stamp);
-      order.prune(s.sessions);
-    }
-    const { p1, p2 } = session;
+    const session = this.sessionOf(s, key);
+    const p1 = s.sessionP1[session]!;
+    const p2 = s.sessionP2[session]!;
     const firstInSession = p1 === START;
 
     const biKey = p1 * ID_SPACE + cur;
@@ -233,9 +222,39 @@ export class SequenceDetector implements Detector {
         });
       }
     }
-    session.p2 = p1;
-    session.p1 = cur;
+    s.sessionP2[session] = p1;
+    s.sessionP1[session] = cur;
     return finding === undefined ? NO_FINDINGS : [finding];
+  }
+
+  /** The slot of a session, a new one (evicting the least recently active session when full) if it is new. */
+  private sessionOf(s: SequenceSource, key: string): number {
+    const o = this.opts;
+    let slot = s.sessions.get(key);
+    if (slot === undefined) {
+      if (s.sessions.size >= Math.max(1, o.maxSessionsPerSource)) {
+        // the oldest session goes, and its slot is the new session's
+        const oldest = s.sessionOrder.shiftSlot(s.sessions, s.sessionStamp)!;
+        slot = s.sessions.get(oldest)!;
+        s.sessions.delete(oldest);
+      } else {
+        if (s.sessionSlots === s.sessionP1.length) growSessions(s, o.maxSessionsPerSource);
+        slot = s.sessionSlots++;
+      }
+      s.sessionP1[slot] = START;
+      s.sessionP2[slot] = START;
+      s.sessionStamp[slot] = s.stamp++;
+      s.sessions.set(key, slot);
+      s.sessionOrder.push(key, s.sessionStamp[slot]!);
+    } else if (s.stamp - s.sessionStamp[slot]! > o.maxSessionsPerSource / 2) {
+      // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
+      s.sessions.delete(key);
+      s.sessionStamp[slot] = s.stamp++;
+      s.sessions.set(key, slot);
+      s.sessionOrder.push(key, s.sessionStamp[slot]!);
+      s.sessionOrder.pruneSlots(s.sessions, s.sessionStamp);
+    }
+    return slot;
   }
 
   /** Sessions and n-grams held for a source (for reports and tests). */
@@ -294,7 +313,8 @@ export class SequenceDetector implements Detector {
     s.idNames = [];
     s.idTemplates = [];
     s.sessions.clear();
-    s.sessionOrder?.clear();
+    s.sessionSlots = 0;
+    s.sessionOrder.clear();
     s.bigrams.clear();
     s.trigrams.clear();
     s.ctx1 = [];
@@ -309,13 +329,31 @@ export class SequenceDetector implements Detector {
     if (s !== undefined) return s;
     if (this.sources.size >= this.opts.maxSources) evictLeastRecent(this.sources);
     s = {
-      ids: new Map(), idNames: [], idTemplates: [], sessions: new Map(), sessionOrder: new InsertionOrder<string>(), stamp: 0,
+      ids: new Map(), idNames: [], idTemplates: [], stamp: 0,
+      sessions: new Map(), sessionP1: new Int32Array(0), sessionP2: new Int32Array(0), sessionStamp: new Float64Array(0), sessionSlots: 0, sessionOrder: new InsertionOrder<string>(),
       bigrams: new Map(), trigrams: new Map(), ctx1: [], ctx2: new Map(),
       keyed: 0, firstMs: timeMs, warm: false, lastTouch: 0, resets: 0,
     };
     this.sources.set(source, s);
     return s;
   }
+}
+
+/** Slots a source's session tables start with; they double as sessions are added, up to the cap. */
+const FIRST_SESSION_SLOTS = 256;
+
+/** Doubles a source's session tables (up to `max` slots). */
+function growSessions(s: SequenceSource, max: number): void {
+  const size = Math.min(Math.max(FIRST_SESSION_SLOTS, s.sessionP1.length * 2), Math.max(1, max));
+  const p1 = new Int32Array(size);
+  p1.set(s.sessionP1);
+  const p2 = new Int32Array(size);
+  p2.set(s.sessionP2);
+  const stamps = new Float64Array(size);
+  stamps.set(s.sessionStamp);
+  s.sessionP1 = p1;
+  s.sessionP2 = p2;
+  s.sessionStamp = stamps;
 }
 
 /**
