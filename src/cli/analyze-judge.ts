@@ -11,7 +11,6 @@ import { Judge, type FrontStats } from '../core/analyze/analyzer.js';
 import { createDetectors } from '../core/analyze/detectors.js';
 import type { AnalysisReport, AnomalyRow } from '../core/analyze/report-types.js';
 import { anomalyCsvHeader, anomalyCsvRow } from '../adapters/report/csv.js';
-import type { ReportThread } from '../adapters/report/report-thread.js';
 import { TextFileSink } from '../adapters/report/text-sink.js';
 import { VERSION } from './version.js';
 
@@ -54,6 +53,12 @@ export class AnomalyWriters {
   }
 }
 
+/** What a finished run hands on: the report to render, and the console summary. */
+export interface JudgeResult {
+  report: AnalysisReport;
+  console: string;
+}
+
 /** Runs the judge: detectors → decision → statistics, anomalies streamed to the output folder. */
 export class JudgeRun {
   readonly writers: AnomalyWriters;
@@ -61,40 +66,28 @@ export class JudgeRun {
   /** What the end took, for VIGIL_ANALYZE_TIMINGS. */
   timings = '';
 
-  /** `reports`: the thread that renders the reports; without one they are rendered on this thread. */
-  constructor(
-    private readonly setup: JudgeSetup,
-    private readonly reports?: ReportThread,
-  ) {
+  constructor(private readonly setup: JudgeSetup) {
     this.writers = new AnomalyWriters(setup.output);
     const detectors = createDetectors(setup.config).map((d) => (setup.front.includes(d.name) ? undefined : d));
     this.judge = new Judge({ config: setup.config, detectors, vigilVersion: VERSION }, (row) => this.writers.add(row));
   }
 
-  async finish(front: FrontStats): Promise<string> {
+  /**
+   * Ends the run: the report, anomalies.json and the CSV closed, summary.json written. The other
+   * reports are rendered from the report by the caller (renderReports in analyze.ts), once this
+   * thread's detectors are gone.
+   */
+  async finish(front: FrontStats): Promise<JudgeResult> {
     const seconds = Number(process.hrtime.bigint() - this.setup.started) / 1e9;
     const t0 = performance.now();
     const report = this.judge.finish(front, seconds, process.resourceUsage().maxRSS / 1024);
     report.summary.generatedAt = new Date().toISOString();
     const t1 = performance.now();
     const dir = this.setup.output;
-    // the reports' thread renders while this one finishes anomalies.json and the CSV
-    const rendered = this.reports ? this.reports.render(report, dir) : undefined;
-    rendered?.catch(() => undefined); // awaited below
     await this.writers.close();
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(report.summary, null, 2) + '\n');
-    const t2 = performance.now();
-    let reports: string;
-    if (rendered) {
-      const r = await rendered;
-      await this.reports?.close();
-      reports = `${r.timings}; reports' thread ${r.warm}`;
-    } else {
-      const { writeReportFiles, formatReportTimings: format } = await import('../adapters/report/write-reports.js');
-      reports = format(await writeReportFiles(dir, report));
-    }
-    this.timings = `judge: finish ${(t1 - t0).toFixed(0)} ms, anomalies closed and summary.json ${(t2 - t1).toFixed(0)} ms, reports ${(performance.now() - t2).toFixed(0)} ms (${reports})\n`;
-    return consoleSummary(report, dir);
+    this.timings = `judge: finish ${(t1 - t0).toFixed(0)} ms, anomalies closed and summary.json ${(performance.now() - t1).toFixed(0)} ms\n`;
+    return { report, console: consoleSummary(report, dir) };
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * Entry of the worker thread `vigil analyze` runs its detectors on (the judge): judges batches in
- * order, then writes the reports. It imports only the judging half (analyze-judge.ts); the
+ * order, then writes summary.json and hands the report back (the main thread renders the rest once
+ * this thread, and the memory its detectors hold, is gone). It imports only the judging half (analyze-judge.ts); the
  * messages are the ones analyze.ts's `workerJudge` sends and reads.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchReader } from '../core/analyze/record-batch.js';
-import { ReportThread } from '../adapters/report/report-thread.js';
 import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
 import { JudgeRun, type JudgeSetup } from './analyze-judge.js';
 import type { FromJudge, ToJudge } from './analyze.js';
@@ -20,8 +20,7 @@ function judgeWorkerMain(): void {
   const since = (): string => (Number(process.hrtime.bigint() - setup.started) / 1e6).toFixed(0);
   const readyAt = since();
   let firstBatchAt: string | undefined;
-  // the reports' thread starts now, to be ready (renderers loaded and warm) when the run ends
-  const run = new JudgeRun(setup, new ReportThread());
+  const run = new JudgeRun(setup);
   const reader = new BatchReader(run.judge);
   let queue = Promise.resolve();
   const reply = (m: FromJudge): void => port.postMessage(m);
@@ -37,9 +36,9 @@ function judgeWorkerMain(): void {
         reply({ type: 'ack' });
       } else {
         const t0 = performance.now();
-        const c = await run.finish(m.front);
+        const { report, console: text } = await run.finish(m.front);
         const timings = `judge thread: ready at ${readyAt} ms, first batch at ${firstBatchAt ?? '-'} ms, judged ${TIMINGS.read.toFixed(0)} ms, busy ${TIMINGS.busy.toFixed(0)} ms, finish ${(performance.now() - t0).toFixed(0)} ms, heap ${heapMB()}${threadCpu()}\n${run.timings}`;
-        reply({ type: 'done', console: c, ...(process.env.VIGIL_ANALYZE_TIMINGS ? { timings } : {}) });
+        reply({ type: 'done', console: text, report, ...(process.env.VIGIL_ANALYZE_TIMINGS ? { timings } : {}) });
       }
     }).catch((err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));

@@ -12,7 +12,9 @@ import { batchBuffers, BatchWriter, type RecordBatch } from '../core/analyze/rec
 import type { Detector } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineBatches } from '../adapters/line-source.js';
+import { ReportThread } from '../adapters/report/report-thread.js';
 import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
+import type { AnalysisReport } from '../core/analyze/report-types.js';
 import type { JudgeSetup } from './analyze-judge.js';
 import { reportError, VigilError } from './errors.js';
 
@@ -51,6 +53,8 @@ decision.threshold (default 0.5) and at least decision.minDetectors detectors fi
       try {
         await runAnalyze(opts);
       } catch (err) {
+        // the threads beside this one would keep the process alive
+        await abortRun?.().catch(() => undefined);
         reportError(err);
       }
     });
@@ -115,6 +119,26 @@ interface JudgeSide {
   afterBatch(): Promise<void>;
   /** Judges what is left, writes every report, and returns the console summary. */
   finish(front: FrontStats): Promise<string>;
+  /** Stops what runs beside this thread (the run failed). */
+  abort(): Promise<void>;
+}
+
+/**
+ * Renders alerts.txt, report.html and dashboard.png: on the reports' thread when there is one,
+ * else on this thread. Returns what it took, for VIGIL_ANALYZE_TIMINGS.
+ */
+async function renderReports(report: AnalysisReport, dir: string, thread?: ReportThread): Promise<string> {
+  const t0 = performance.now();
+  let parts: string;
+  if (thread) {
+    const r = await thread.render(report, dir);
+    await thread.close();
+    parts = `${r.timings}; reports' thread ${r.warm}`;
+  } else {
+    const { writeReportFiles, formatReportTimings } = await import('../adapters/report/write-reports.js');
+    parts = formatReportTimings(await writeReportFiles(dir, report));
+  }
+  return `reports ${(performance.now() - t0).toFixed(0)} ms (${parts})\n`;
 }
 
 /** The judge on this thread (--threads 1); with two threads this one never loads analyze-judge.js. */
@@ -125,35 +149,50 @@ async function localJudge(setup: JudgeSetup): Promise<JudgeSide> {
     sink: run.judge,
     frontDetectors: undefined,
     afterBatch: () => run.writers.flush(),
-      async finish(front) {
-      const text = await run.finish(front);
-      if (process.env.VIGIL_ANALYZE_TIMINGS) process.stderr.write(run.timings);
+    async finish(front) {
+      const { report, console: text } = await run.finish(front);
+      const rendered = await renderReports(report, setup.output);
+      if (process.env.VIGIL_ANALYZE_TIMINGS) process.stderr.write(run.timings + rendered);
       return text;
     },
+    abort: async () => undefined,
   };
 }
 
-export type FromJudge = { type: 'ack' } | { type: 'done'; console: string; timings?: string } | { type: 'error'; message: string; stack?: string };
+export type FromJudge = { type: 'ack' } | { type: 'done'; console: string; report: AnalysisReport; timings?: string } | { type: 'error'; message: string; stack?: string };
 export type ToJudge = { type: 'batch'; batch: RecordBatch } | { type: 'end'; front: FrontStats };
 
-/** The judge on a worker thread (analyze-worker.js): records go over in batches (record-batch.ts). */
+/**
+ * The judge on a worker thread (analyze-worker.js): records go over in batches (record-batch.ts).
+ * At the end it hands back the report and is stopped before the reports are rendered, so that
+ * rendering (~150 MB at its peak) never adds to the memory the detectors held: the end of a run
+ * set the run's peak memory.
+ */
 function workerJudge(setup: JudgeSetup): JudgeSide {
+  // the reports' thread starts now, to be ready (renderers loaded, warm on a machine with a core to
+  // spare) when the run ends
+  const reports = new ReportThread();
   const worker = new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: setup });
   let inFlight = 0;
   let failure: Error | undefined;
+  /** The thread was stopped on purpose: its work is done. */
+  let stopped = false;
   let wake: (() => void) | undefined;
-  let done: ((text: string) => void) | undefined;
+  let done: ((result: { console: string; report: AnalysisReport }) => void) | undefined;
   const fail = (err: Error): void => {
     failure ??= err;
     wake?.();
+    // nothing will be rendered: the reports' thread would keep the process alive
+    void reports.close();
   };
-  const finished = new Promise<string>((resolve, reject) => {
+  const finished = new Promise<{ console: string; report: AnalysisReport }>((resolve, reject) => {
     done = resolve;
     worker.on('error', (err) => {
       fail(err);
       reject(err);
     });
     worker.on('exit', (code) => {
+      if (stopped) return;
       const err = new Error(`the detectors' thread stopped (exit code ${code})`);
       fail(err);
       reject(err);
@@ -167,7 +206,7 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
     } else if (m.type === 'done') {
       // the thread's own stderr may not be flushed before it is stopped: its timings come here
       if (m.timings) process.stderr.write(m.timings);
-      done?.(m.console);
+      done?.(m);
     }
     else {
       const err = new Error(m.message);
@@ -196,7 +235,7 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
       writer.flush();
       if (failure) throw failure;
       post({ type: 'end', front });
-      const text = await Promise.race([finished, new Promise<never>((_, reject) => {
+      const result = await Promise.race([finished, new Promise<never>((_, reject) => {
         const check = setInterval(() => {
           if (failure) {
             clearInterval(check);
@@ -205,11 +244,20 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
         }, 50);
         void finished.finally(() => clearInterval(check));
       })]);
+      stopped = true;
       await worker.terminate();
-      return text;
+      const rendered = await renderReports(result.report, setup.output, reports);
+      if (process.env.VIGIL_ANALYZE_TIMINGS) process.stderr.write(rendered);
+      return result.console;
+    },
+    async abort() {
+      await Promise.all([worker.terminate(), reports.close()]);
     },
   };
 }
+
+/** Stops the running analysis' other threads, when it fails. */
+let abortRun: (() => Promise<void>) | undefined;
 
 function threadsOf(opts: AnalyzeOptions): number {
   if (opts.threads === undefined) return availableParallelism() >= 2 ? 2 : 1;
@@ -244,6 +292,7 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: run starts ${performance.now().toFixed(0)} ms after the process`);
   const setup: JudgeSetup = { config, output: opts.output, started, front: threads > 1 ? [...FRONT_DETECTORS] : [] };
   const judge = threads > 1 ? workerJudge(setup) : await localJudge(setup);
+  abortRun = () => judge.abort();
   const front = new AnalyzerFront(
     { limits: config.limits, defaultYear: new Date().getUTCFullYear(), sessionKeyOf, ...(judge.frontDetectors ? { detectors: judge.frontDetectors } : {}) },
     judge.sink,

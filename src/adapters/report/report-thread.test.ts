@@ -115,4 +115,10 @@ describe('rendering off the calling thread', () => {
     await expect(thread.render(emptyReport(), join(tmp, 'no', 'such', 'dir'))).rejects.toThrow(/ENOENT/);
     await thread.close();
   });
+
+  it('a closed thread rejects render (it would never answer)', async () => {
+    const thread = new ReportThread({ warmUp: false });
+    await thread.close();
+    await expect(thread.render(emptyReport(), tmp)).rejects.toThrow(/closed/);
+  });
 });

@@ -75,6 +75,7 @@ export class ReportThread {
   /** Writes alerts.txt, report.html and dashboard.png for `report` into `dir`. */
   render(report: AnalysisReport, dir: string): Promise<{ timings: string; warm: string }> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the reports\' thread is closed'));
     if (this.waiting) return Promise.reject(new Error('ReportThread renders one report'));
     const done = new Promise<{ timings: string; warm: string }>((resolve, reject) => {
       this.waiting = { resolve, reject };
