@@ -14,6 +14,9 @@
  * Targets from the issue: ≥ 200,000 lines/s end to end at 1M lines; peak RSS flat from 1M to 5M
  * lines, taken here as the 5M peak within 25% of the 1M peak.
  * BENCH_ANALYZE_5M=0 skips the 5M run; BENCH_ANALYZE_RUNS (default 1) repeats the 1M run (median).
+ * BENCH_ANALYZE_10M=1 adds a 10M run: state keyed by template grows until its caps (10,000
+ * templates by default), which the generated corpora reach between 5M and 10M lines, so 5M vs 10M
+ * shows whether memory stays bounded once they are reached (within 10%).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +30,12 @@ const SEED = 20261121;
 const RATE = 0.05;
 const TARGET_LINES_PER_SEC = 200_000;
 const FLAT_FACTOR = 1.25;
+const BOUNDED_FACTOR = 1.1;
 
 export async function run(ctx) {
   const sizes = [{ label: '1M', lines: 1_000_000, runs: Math.max(1, Number(process.env.BENCH_ANALYZE_RUNS ?? 1)) }];
   if (process.env.BENCH_ANALYZE_5M !== '0') sizes.push({ label: '5M', lines: 5_000_000, runs: 1 });
+  if (process.env.BENCH_ANALYZE_10M === '1') sizes.push({ label: '10M', lines: 10_000_000, runs: 1 });
   const rows = [];
   for (const size of sizes) {
     const corpus = await ensureGenerated(ctx, { lines: size.lines, anomalyRate: RATE, seed: SEED });
@@ -79,7 +84,7 @@ export async function run(ctx) {
     ['corpus', 'lines', 'MB', 'wall s', 'lines/s', 'pipeline lines/s', 'peak RSS MB', 'pipeline peak RSS MB', 'anomalies', 'templates'],
     rows.map((r) => [r.corpus, fmt(r.lines), fmt(r.corpusMB), r.wallSeconds.toFixed(1), fmt(r.linesPerSec), fmt(r.pipelineLinesPerSec), String(r.peakRssMB), String(r.pipelinePeakRssMB), fmt(r.anomalies), String(r.templates)]),
   );
-  const [small, big] = rows;
+  const [small, big, huge] = rows;
   const throughputOk = small.linesPerSec >= TARGET_LINES_PER_SEC;
   ctx.print('lines/s = input lines / wall time of the whole `vigil analyze` process (start-up and all six reports included);');
   ctx.print('pipeline = the CLI\'s own figure in summary.json (read + detect, before the reports are rendered). Peak RSS = the process\'s maxRSS.');
@@ -92,5 +97,10 @@ export async function run(ctx) {
   } else {
     ctx.print('5M run skipped (BENCH_ANALYZE_5M=0): memory flatness not measured');
   }
-  return { target: { linesPerSec: TARGET_LINES_PER_SEC, flatRssFactor: FLAT_FACTOR }, checks: { throughput: throughputOk, flatRss: flat }, rows };
+  let bounded = null;
+  if (big && huge) {
+    bounded = huge.peakRssMB <= big.peakRssMB * BOUNDED_FACTOR;
+    ctx.print(`${bounded ? '✓' : '✗'} peak RSS bounded once the template caps are reached: ${big.peakRssMB} MB at 5M lines (${fmt(big.templates)} templates), ${huge.peakRssMB} MB at 10M (${fmt(huge.templates)}); within ${Math.round((BOUNDED_FACTOR - 1) * 100)}%`);
+  }
+  return { target: { linesPerSec: TARGET_LINES_PER_SEC, flatRssFactor: FLAT_FACTOR, boundedRssFactor: BOUNDED_FACTOR }, checks: { throughput: throughputOk, flatRss: flat, boundedRss: bounded }, rows };
 }
