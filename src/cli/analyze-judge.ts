@@ -36,11 +36,14 @@ export class AnomalyWriters {
     this.csv.write(anomalyCsvHeader());
   }
 
-  add(row: AnomalyRow): void {
+  /** Writes one row; returns its JSON text (the judge keeps the highest-scoring rows as text). */
+  add(row: AnomalyRow): string {
     if (this.first) this.first = false;
     else this.json.write(',\n');
-    this.json.write(JSON.stringify(row));
+    const json = JSON.stringify(row);
+    this.json.write(json);
     this.csv.write(anomalyCsvRow(row));
+    return json;
   }
 
   async flush(): Promise<void> {

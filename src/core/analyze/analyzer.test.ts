@@ -97,6 +97,35 @@ describe('Analyzer', () => {
     expect(last.timeMs).toBe(Date.UTC(2024, 0, 15, 10, 0, 9));
     expect(rows[0]!.timestamp).toBeNull();
   });
+
+  it('keeps the highest-scoring rows for the report, highest first, equal to the rows written, whether or not the writer returns their JSON', () => {
+    class Scored implements Detector {
+      readonly name = 'boom';
+      observe(input: DetectInput): Finding[] {
+        const m = /score (\d+)/.exec(input.record.message);
+        return m ? [{ detector: 'boom', score: Number(m[1]) / 1000, reason: `scored ${m[1]}`, evidence: { n: Number(m[1]), missing: undefined }, tags: ['t'] }] : [];
+      }
+    }
+    const config = resolveConfig({ decision: { weights: {}, threshold: 0.01 } }, { boom: { defaults: {}, emits: ['boom'] } });
+    // scores in a scrambled order, many ties: more rows than are kept, so the list is cut several times
+    const scores = Array.from({ length: 1_500 }, (_, i) => 10 + ((i * 7919) % 990));
+    for (const returnsJson of [false, true]) {
+      const rows: AnomalyRow[] = [];
+      const a = new Analyzer({ config, detectors: [new Scored()], defaultYear: 2024, vigilVersion: 't' }, (r) => {
+        rows.push(r);
+        return returnsJson ? JSON.stringify(r) : undefined;
+      });
+      scores.forEach((n, i) => a.pushLine('s.log', `${ts(i % 3600)} INFO [api] request score ${n}`, i + 1));
+      a.endFile('s.log');
+      const top = a.finish(1, 1).topAnomalies;
+      expect(rows.length).toBeGreaterThan(1_000);
+      expect(top.length).toBeGreaterThanOrEqual(200);
+      expect(top.length).toBeLessThan(400);
+      const best = [...rows].sort((x, y) => y.score - x.score).slice(0, 200);
+      expect(top.slice(0, 200)).toEqual(best);
+      expect(top.map((r) => r.score)).toEqual([...top.map((r) => r.score)].sort((x, y) => y - x));
+    }
+  });
 });
 
 describe('Analyzer redaction', () => {
