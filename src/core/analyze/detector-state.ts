@@ -28,6 +28,7 @@ import { NewTemplateDetector } from '../detect/new-template.js';
 import { TemplateOutlierDetector, WindowOutlierDetector } from '../detect/outlier.js';
 import { SensitiveDataDetector } from '../detect/sensitive.js';
 import { SequenceDetector } from '../detect/sequence.js';
+import { SlotLru } from '../detect/slot-lru.js';
 import { NOTHING, SeverityDetector, TemplateSeverityCache } from '../detect/severity.js';
 import { TfIdf } from '../detect/tfidf.js';
 import type { AnalyzeConfig } from './analyze-config.js';
@@ -63,6 +64,7 @@ export const DETECTOR_STATE: StateRegistry = {
     TemplateSeverityCache,
     TfIdf,
     InsertionOrder,
+    SlotLru,
     IsolationForest,
     LocalOutlierFactor,
   },

@@ -13,7 +13,7 @@
  */
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
-import { InsertionOrder } from './insertion-order.js';
+import { SlotLru } from './slot-lru.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
 import type { Level } from '../parse/record.js';
 
@@ -115,18 +115,13 @@ export class CorrelationDetector implements Detector {
    * lists and boxed times) outlived young collections and was copied and promoted (measured on
    * the generated 1M corpus: ~120 MB promoted, most of the judge thread's collection work).
    */
-  private readonly requests = new Map<string, number>();
-  /** The requests map's order, for evicting its oldest entry cheaply (stamps in `stamps`). */
-  private readonly order = new InsertionOrder<string>();
+  private readonly requests: SlotLru<string>;
   private readonly failing = new Map<string, FailingEntry>();
-  private stamp = 0;
   private evicted = 0;
   private failingTotal = 0;
-  /** Slots in use (they are handed out in order; then evicted requests' slots are reused). */
-  private slotsUsed = 0;
+  /** Slots the tables below hold. */
   private capacity = 0;
   private ids: string[] = [];
-  private stamps: Float64Array = new Float64Array(0);
   private lines: Float64Array = new Float64Array(0);
   private firstMs: Float64Array = new Float64Array(0);
   private lastMs: Float64Array = new Float64Array(0);
@@ -150,6 +145,7 @@ export class CorrelationDetector implements Detector {
 
   constructor(options: Partial<CorrelationOptions> = {}) {
     this.opts = { ...DEFAULT_CORRELATION_OPTIONS, ...options };
+    this.requests = new SlotLru(this.opts.maxRequests);
   }
 
   observe(input: DetectInput): Finding[] {
@@ -270,38 +266,20 @@ export class CorrelationDetector implements Detector {
 
   /** The slot of a request, a new one (evicting the least recently active request when full) if it is new. */
   private slotOf(id: string, timeMs: number): number {
-    let slot = this.requests.get(id);
-    if (slot === undefined) {
-      if (this.requests.size >= Math.max(1, this.opts.maxRequests)) {
-        // the oldest request goes, and its slot is the new request's
-        const oldest = this.order.shiftSlot(this.requests, this.stamps)!;
-        slot = this.requests.get(oldest)!;
-        this.requests.delete(oldest);
-        this.evicted++;
-        this.release(slot);
-      } else {
-        // a slot is never left free while fewer than maxRequests are followed: slots are used in order
-        if (this.slotsUsed === this.capacity) this.grow();
-        slot = this.slotsUsed++;
-      }
-      this.ids[slot] = id;
-      this.stamps[slot] = this.stamp++;
-      this.lines[slot] = 0;
-      this.firstMs[slot] = timeMs;
-      this.lastMs[slot] = timeMs;
-      this.serviceCount[slot] = 0;
-      this.failingServiceCount[slot] = 0;
-      this.trailCount[slot] = 0;
-      this.requests.set(id, slot);
-      this.order.push(id, this.stamps[slot]!);
-    } else if (this.stamp - this.stamps[slot]! > this.opts.maxRequests / 2) {
-      // approximate LRU: a request keeps its place for at least half of maxRequests new ones
-      this.requests.delete(id);
-      this.stamps[slot] = this.stamp++;
-      this.requests.set(id, slot);
-      this.order.push(id, this.stamps[slot]!);
-      this.order.pruneSlots(this.requests, this.stamps);
-    }
+    const requests = this.requests;
+    const slot = requests.slotOf(id);
+    if (!requests.added) return slot;
+    if (requests.evicted >= 0) {
+      this.evicted++;
+      this.release(slot);
+    } else if (slot >= this.capacity) this.grow();
+    this.ids[slot] = id;
+    this.lines[slot] = 0;
+    this.firstMs[slot] = timeMs;
+    this.lastMs[slot] = timeMs;
+    this.serviceCount[slot] = 0;
+    this.failingServiceCount[slot] = 0;
+    this.trailCount[slot] = 0;
     return slot;
   }
 
@@ -337,7 +315,6 @@ export class CorrelationDetector implements Detector {
       return b;
     };
     this.ids = strings(this.ids, 1, '');
-    this.stamps = numbers(this.stamps);
     this.lines = numbers(this.lines);
     this.firstMs = numbers(this.firstMs);
     this.lastMs = numbers(this.lastMs);

@@ -26,7 +26,7 @@
  */
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { evictLeastRecent, fmt, round } from './frequency.js';
-import { InsertionOrder } from './insertion-order.js';
+import { SlotLru } from './slot-lru.js';
 
 export interface SequenceOptions {
   /** 2 (bigrams only) or 3 (bigrams and trigrams). */
@@ -106,16 +106,10 @@ interface SequenceSource {
    * is evicted). Tables, not an object per session: sessions live for many lines, and an object
    * each outlived young collections on the judge's thread and was copied and promoted.
    */
-  sessions: Map<string, number>;
-  /** By slot: the session's last and second-to-last templates (interned ids), and its stamp. */
+  sessions: SlotLru<string>;
+  /** By slot: the session's last and second-to-last templates (interned ids). */
   sessionP1: Int32Array;
   sessionP2: Int32Array;
-  sessionStamp: Float64Array;
-  /** Slots handed out (in order, until maxSessionsPerSource; then evicted sessions' slots are reused). */
-  sessionSlots: number;
-  /** The sessions map's order, for evicting its oldest entry cheaply. */
-  sessionOrder: InsertionOrder<string>;
-  stamp: number;
   bigrams: Map<number, number>;
   trigrams: Map<number, number>;
   /** Outgoing totals of one template (bigram contexts), indexed by interned id. */
@@ -229,30 +223,11 @@ export class SequenceDetector implements Detector {
 
   /** The slot of a session, a new one (evicting the least recently active session when full) if it is new. */
   private sessionOf(s: SequenceSource, key: string): number {
-    const o = this.opts;
-    let slot = s.sessions.get(key);
-    if (slot === undefined) {
-      if (s.sessions.size >= Math.max(1, o.maxSessionsPerSource)) {
-        // the oldest session goes, and its slot is the new session's
-        const oldest = s.sessionOrder.shiftSlot(s.sessions, s.sessionStamp)!;
-        slot = s.sessions.get(oldest)!;
-        s.sessions.delete(oldest);
-      } else {
-        if (s.sessionSlots === s.sessionP1.length) growSessions(s, o.maxSessionsPerSource);
-        slot = s.sessionSlots++;
-      }
+    const slot = s.sessions.slotOf(key);
+    if (s.sessions.added) {
+      if (slot >= s.sessionP1.length) growSessions(s, this.opts.maxSessionsPerSource);
       s.sessionP1[slot] = START;
       s.sessionP2[slot] = START;
-      s.sessionStamp[slot] = s.stamp++;
-      s.sessions.set(key, slot);
-      s.sessionOrder.push(key, s.sessionStamp[slot]!);
-    } else if (s.stamp - s.sessionStamp[slot]! > o.maxSessionsPerSource / 2) {
-      // refresh its place in the eviction order only now and then: LRU at a fraction of the cost
-      s.sessions.delete(key);
-      s.sessionStamp[slot] = s.stamp++;
-      s.sessions.set(key, slot);
-      s.sessionOrder.push(key, s.sessionStamp[slot]!);
-      s.sessionOrder.pruneSlots(s.sessions, s.sessionStamp);
     }
     return slot;
   }
@@ -313,8 +288,6 @@ export class SequenceDetector implements Detector {
     s.idNames = [];
     s.idTemplates = [];
     s.sessions.clear();
-    s.sessionSlots = 0;
-    s.sessionOrder.clear();
     s.bigrams.clear();
     s.trigrams.clear();
     s.ctx1 = [];
@@ -329,8 +302,8 @@ export class SequenceDetector implements Detector {
     if (s !== undefined) return s;
     if (this.sources.size >= this.opts.maxSources) evictLeastRecent(this.sources);
     s = {
-      ids: new Map(), idNames: [], idTemplates: [], stamp: 0,
-      sessions: new Map(), sessionP1: new Int32Array(0), sessionP2: new Int32Array(0), sessionStamp: new Float64Array(0), sessionSlots: 0, sessionOrder: new InsertionOrder<string>(),
+      ids: new Map(), idNames: [], idTemplates: [],
+      sessions: new SlotLru<string>(this.opts.maxSessionsPerSource), sessionP1: new Int32Array(0), sessionP2: new Int32Array(0),
       bigrams: new Map(), trigrams: new Map(), ctx1: [], ctx2: new Map(),
       keyed: 0, firstMs: timeMs, warm: false, lastTouch: 0, resets: 0,
     };
@@ -349,11 +322,8 @@ function growSessions(s: SequenceSource, max: number): void {
   p1.set(s.sessionP1);
   const p2 = new Int32Array(size);
   p2.set(s.sessionP2);
-  const stamps = new Float64Array(size);
-  stamps.set(s.sessionStamp);
   s.sessionP1 = p1;
   s.sessionP2 = p2;
-  s.sessionStamp = stamps;
 }
 
 /**
