@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { CorrelationDetector, DEFAULT_CORRELATION_OPTIONS, NO_SERVICES, type CorrelationOptions, type FailingRequest, type FirstError, type TrailLine } from './correlation.js';
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
-import { InsertionOrder } from './insertion-order.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
 import { feed, Stream } from './test-helpers.js';
 import type { Level } from '../parse/record.js';
@@ -160,8 +159,6 @@ class ReferenceCorrelation implements Detector {
   private readonly opts: CorrelationOptions;
   private readonly severity = new TemplateSeverityCache();
   private readonly requests = new Map<string, RequestState>();
-  /** The requests map's order, for evicting its oldest entry cheaply. */
-  private readonly order = new InsertionOrder<string>();
   private readonly failing = new Map<string, RequestState>();
   private stamp = 0;
   private evicted = 0;
@@ -271,9 +268,8 @@ class ReferenceCorrelation implements Detector {
     if (r === undefined) {
       r = { id, services: REF_NO_SERVICES, failingServices: REF_NO_SERVICES, trail: [], lines: 0, firstMs: timeMs, lastMs: timeMs, stamp: this.stamp++ };
       this.requests.set(id, r);
-      this.order.push(id, r.stamp);
       if (this.requests.size > this.opts.maxRequests) {
-        this.requests.delete(this.order.shift(this.requests)!);
+        this.requests.delete(this.requests.keys().next().value!);
         this.evicted++;
       }
     } else if (this.stamp - r.stamp > this.opts.maxRequests / 2) {
@@ -281,8 +277,6 @@ class ReferenceCorrelation implements Detector {
       this.requests.delete(id);
       r.stamp = this.stamp++;
       this.requests.set(id, r);
-      this.order.push(id, r.stamp);
-      this.order.prune(this.requests);
     }
     return r;
   }

@@ -7,19 +7,23 @@ describe('InsertionOrder', () => {
     const rng = new Random(3);
     const cap = 50;
     const plain = new Map<string, number>();
-    const tracked = new Map<string, { stamp: number }>();
+    const tracked = new Map<string, number>();
+    const stamps: number[] = [];
+    let slots = 0;
     const order = new InsertionOrder<string>();
     let stamp = 0;
     for (let step = 0; step < 20_000; step++) {
       const key = `k${rng.int(200)}`;
       if (!plain.has(key)) {
         plain.set(key, step);
-        tracked.set(key, { stamp: stamp });
+        const slot = slots++;
+        tracked.set(key, slot);
+        stamps[slot] = stamp;
         order.push(key, stamp++);
         if (plain.size > cap) {
           const expected = plain.keys().next().value!;
           plain.delete(expected);
-          const got = order.shift(tracked)!;
+          const got = order.shift(tracked, stamps)!;
           tracked.delete(got);
           expect(got).toBe(expected);
         }
@@ -27,9 +31,9 @@ describe('InsertionOrder', () => {
         // moved to the end
         plain.delete(key);
         plain.set(key, step);
-        tracked.get(key)!.stamp = stamp;
+        stamps[tracked.get(key)!] = stamp;
         order.push(key, stamp++);
-        order.prune(tracked);
+        order.prune(tracked, stamps);
       }
       expect([...tracked.keys()].sort()).toEqual([...plain.keys()].sort());
     }

@@ -7,14 +7,12 @@
  * them all: measured 13 µs per eviction at 20,000 entries (300,000 evictions: 3.8 s), which made
  * following sessions the most expensive part of `vigil analyze`.
  *
- * Here every insertion (a new key, or a key moved to the end by delete + set) is queued with a stamp
- * the caller also keeps in the entry; the oldest live key is the first queued one whose stamp is
- * still its entry's. That is exactly the Map's first key, so the eviction order is unchanged.
+ * Here the map holds each key's slot, and the caller keeps a stamp per slot, set whenever the key
+ * is inserted or moved to the end (delete + set); each such insertion is queued with its stamp. The
+ * oldest live key is the first queued one whose slot's stamp is still the one queued with it. That
+ * is exactly the Map's first key, so the eviction order is unchanged (SlotLru uses it).
  * Plain fields only (no callbacks), so detector snapshots can hold it (detector-state.ts).
  */
-
-/** The map an InsertionOrder follows: each entry carries the stamp it was last set with. */
-export type Stamped<K> = ReadonlyMap<K, { stamp: number }>;
 export class InsertionOrder<K> {
   private keys: K[] = [];
   private stamps: number[] = [];
@@ -27,52 +25,15 @@ export class InsertionOrder<K> {
   }
 
   /**
-   * Removes and returns the oldest key still live in `map` (the key map.keys().next() would give).
+   * Removes and returns the oldest key still live in `slots` (the key slots.keys().next() would
+   * give): the first queued key whose slot's stamp is still the one queued with it.
    */
-  shift(map: Stamped<K>): K | undefined {
-    return this.shiftLive((key, stamp) => map.get(key)?.stamp === stamp);
-  }
-
-  /**
-   * shift() for a map of keys to slots whose stamps are kept apart, in `stamps` by slot (a detector
-   * that keeps its entries in tables rather than objects).
-   */
-  shiftSlot(slots: ReadonlyMap<K, number>, stamps: ArrayLike<number>): K | undefined {
-    return this.shiftLive((key, stamp) => {
-      const slot = slots.get(key);
-      return slot !== undefined && stamps[slot] === stamp;
-    });
-  }
-
-  /** Queued entries, stale ones included (for tests). */
-  get length(): number {
-    return this.keys.length - this.head;
-  }
-
-  /** Drops stale entries (moved keys' old places) when they outnumber the live ones. */
-  prune(map: Stamped<K>): void {
-    this.pruneLive(map.size, (key, stamp) => map.get(key)?.stamp === stamp);
-  }
-
-  /** prune() for a map of keys to slots, stamps in `stamps` by slot (see shiftSlot). */
-  pruneSlots(slots: ReadonlyMap<K, number>, stamps: ArrayLike<number>): void {
-    this.pruneLive(slots.size, (key, stamp) => {
-      const slot = slots.get(key);
-      return slot !== undefined && stamps[slot] === stamp;
-    });
-  }
-
-  clear(): void {
-    this.keys = [];
-    this.stamps = [];
-    this.head = 0;
-  }
-
-  private shiftLive(live: (key: K, stamp: number) => boolean): K | undefined {
+  shift(slots: ReadonlyMap<K, number>, stamps: ArrayLike<number>): K | undefined {
     while (this.head < this.keys.length) {
       const i = this.head++;
       const key = this.keys[i]!;
-      if (live(key, this.stamps[i]!)) {
+      const slot = slots.get(key);
+      if (slot !== undefined && stamps[slot] === this.stamps[i]) {
         this.compact();
         return key;
       }
@@ -81,18 +42,31 @@ export class InsertionOrder<K> {
     return undefined;
   }
 
-  private pruneLive(size: number, live: (key: K, stamp: number) => boolean): void {
-    if (this.length <= 2 * size + 1024) return;
+  /** Queued entries, stale ones included (for tests). */
+  get length(): number {
+    return this.keys.length - this.head;
+  }
+
+  /** Drops stale entries (moved keys' old places) when they outnumber the live ones. */
+  prune(slots: ReadonlyMap<K, number>, stamps: ArrayLike<number>): void {
+    if (this.length <= 2 * slots.size + 1024) return;
     const keys: K[] = [];
-    const stamps: number[] = [];
+    const live: number[] = [];
     for (let i = this.head; i < this.keys.length; i++) {
-      if (live(this.keys[i]!, this.stamps[i]!)) {
+      const slot = slots.get(this.keys[i]!);
+      if (slot !== undefined && stamps[slot] === this.stamps[i]) {
         keys.push(this.keys[i]!);
-        stamps.push(this.stamps[i]!);
+        live.push(this.stamps[i]!);
       }
     }
     this.keys = keys;
-    this.stamps = stamps;
+    this.stamps = live;
+    this.head = 0;
+  }
+
+  clear(): void {
+    this.keys = [];
+    this.stamps = [];
     this.head = 0;
   }
 

@@ -51,7 +51,7 @@ export class SlotLru<K> {
     if (slot === undefined) {
       this.added = true;
       if (this.slots.size >= Math.max(1, this.max)) {
-        const oldest = this.order.shiftSlot(this.slots, this.stamps)!;
+        const oldest = this.order.shift(this.slots, this.stamps)!;
         slot = this.slots.get(oldest)!;
         this.slots.delete(oldest);
         this.evicted = slot;
@@ -71,7 +71,7 @@ export class SlotLru<K> {
       this.stamps[slot] = this.stamp++;
       this.slots.set(key, slot);
       this.order.push(key, this.stamps[slot]!);
-      this.order.pruneSlots(this.slots, this.stamps);
+      this.order.prune(this.slots, this.stamps);
     }
     return slot;
   }
