@@ -11,7 +11,7 @@ import { createDetectors, DETECTOR_SPECS } from '../core/analyze/detectors.js';
 import { batchBuffers, BatchWriter, type RecordBatch } from '../core/analyze/record-batch.js';
 import type { Detector } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
-import { listInputFiles, openCounted, readLineBatches } from '../adapters/line-source.js';
+import { listInputFiles, openCounted, readLineChunks } from '../adapters/line-source.js';
 import { ReportThread } from '../adapters/report/report-thread.js';
 import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
 import type { AnalysisReport } from '../core/analyze/report-types.js';
@@ -329,15 +329,16 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
       front.addBytes(total - read);
       read = total;
     };
-    for await (const batch of readLineBatches(stream, { maxLineChars: config.limits.maxLineChars, onBytes })) {
-      for (const l of batch) {
-        front.pushLine(name, l.text, l.lineNo, l.truncated);
+    // (each line is decoded as it is pushed: see LineChunk)
+    for await (const chunk of readLineChunks(stream, { maxLineChars: config.limits.maxLineChars, onBytes })) {
+      for (let k = 0; k < chunk.count; k++) {
+        front.pushLine(name, chunk.text(k), chunk.firstLineNo + k, chunk.truncated(k));
         if (++pushed === handOffAt) {
           await judge.afterBatch();
           handOffAt = early.shift() ?? Infinity;
         }
       }
-      lines += batch.length;
+      lines += chunk.count;
       await judge.afterBatch();
       if (bar) {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TemplateMiner } from './miner.js';
 
 describe('TemplateMiner shortcuts', () => {
@@ -37,5 +37,32 @@ describe('TemplateMiner shortcuts', () => {
     m.add('a b c');
     m.add('a b c');
     expect(m.limits.tokens_truncated).toBe(2);
+  });
+
+  it('finds shapes it has seen in its slots, without hashing the key in a Map', () => {
+    const m = new TemplateMiner();
+    const lines = ['alpha beta 1', 'gamma delta epsilon zeta 2', 'eta theta iota 3'];
+    for (const l of lines) m.add(l);
+    const get = vi.spyOn(Map.prototype, 'get');
+    try {
+      // lines of known shapes, one after another of a different shape: no Map lookup at all
+      for (let round = 0; round < 3; round++) for (const l of lines) expect(m.add(l.replace(/\d/, String(round + 5))).created).toBe(false);
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      get.mockRestore();
+    }
+  });
+
+  it('moves a shape found in the previous generation back into the current one', () => {
+    // two shapes per generation: the third turns them
+    const m = new TemplateMiner({ shapeCacheSize: 4 });
+    const shapes = (): Map<string, unknown> => (m as unknown as { shapeCache: Map<string, unknown> }).shapeCache;
+    m.add('alpha beta 1');
+    m.add('gamma delta epsilon 2');
+    m.add('eta theta iota kappa 3');
+    expect([...shapes().keys()]).toEqual(['eta theta iota kappa <*>']);
+    // found in the old generation (its slot was cleared when the generations turned): moved back
+    m.add('alpha beta 4');
+    expect([...shapes().keys()]).toEqual(['eta theta iota kappa <*>', 'alpha beta <*>']);
   });
 });

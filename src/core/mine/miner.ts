@@ -479,6 +479,16 @@ function newCluster(id: string, slots: string[], runs: number[], count: number, 
   return { id, slots: slots.map(ownedString), runs, count, lastUsed, alive: true, text: ownedString(text), info: [], index: 0 };
 }
 
+/** Slots of a miner's table of recent shapes (a power of two; see TemplateMiner.foundKeys). */
+const SHAPE_SLOTS = 1024;
+
+/** A key's slot: its length and three of its characters (keys of one template differ mostly in length). */
+function shapeSlot(key: string): number {
+  const n = key.length;
+  if (n === 0) return 0;
+  return (n * 31 + key.charCodeAt(n - 1) * 7 + key.charCodeAt(n >> 1) * 13 + key.charCodeAt(n >> 2)) & (SHAPE_SLOTS - 1);
+}
+
 export class TemplateMiner {
   readonly config: MinerConfig;
   /** Templates by slot count. */
@@ -491,9 +501,15 @@ export class TemplateMiner {
   private lastFrom = 0;
   private lastTo = -1;
   private lastMasked: (MaskedKey & { tokens?: string[] }) | undefined;
-  /** The last key found in shapeCache, and its cluster, until shapeCache changes. */
-  private lastKey: string | undefined;
-  private lastFound: Cluster | undefined;
+  /**
+   * Recent keys found in shapeCache, and their clusters, by a cheap hash of the key (shapeSlot):
+   * each entry is what shapeCache holds for its key (remember() keeps them so, and clears them all
+   * when the generations turn). The key of a line is a new string: a Map hashes it whole (~100
+   * characters) on every line, where a slot costs a few characters and one comparison. A slot holds
+   * the last key that fell in it: another shape in the same slot only sends the line to the Map.
+   */
+  private foundKeys: (string | undefined)[] = new Array<string | undefined>(SHAPE_SLOTS).fill(undefined);
+  private foundClusters: (Cluster | undefined)[] = new Array<Cluster | undefined>(SHAPE_SLOTS).fill(undefined);
   private tick = 0;
   readonly limits: Record<LimitReason, number> = { message_truncated: 0, tokens_truncated: 0, template_evicted: 0 };
 
@@ -628,9 +644,13 @@ export class TemplateMiner {
   }
 
   private lookup(key: string): Cluster | undefined {
-    // consecutive lines often have one shape: comparing the key with the last one found costs a
+    // most lines have one of a few shapes: comparing the key with the one in its slot costs a
     // length check when they differ, and saves hashing it when they don't
-    if (key === this.lastKey) return this.lastFound!.alive ? this.lastFound : undefined;
+    const slot = shapeSlot(key);
+    if (key === this.foundKeys[slot]) {
+      const found = this.foundClusters[slot]!;
+      return found.alive ? found : undefined;
+    }
     let c = this.shapeCache.get(key);
     if (c === undefined) {
       // the previous generation: a hit moves the shape back into the current one
@@ -638,8 +658,8 @@ export class TemplateMiner {
       if (c === undefined) return undefined;
       if (c.alive) this.remember(key, c);
     } else {
-      this.lastKey = key;
-      this.lastFound = c;
+      this.foundKeys[slot] = key;
+      this.foundClusters[slot] = c;
     }
     return c.alive ? c : undefined;
   }
@@ -649,14 +669,20 @@ export class TemplateMiner {
    * previous one, so shapes in use survive and only the cold ones are forgotten.
    */
   private remember(key: string, cluster: Cluster): void {
-    // (the last key found may now map to another cluster, or sit in the old generation)
-    this.lastKey = undefined;
     if (this.shapeCache.size >= this.config.shapeCacheSize / 2) {
       this.oldShapes = this.shapeCache;
       this.shapeCache = new Map();
+      // (the keys found now sit in the old generation: a hit there must move them back)
+      this.foundKeys.fill(undefined);
+      this.foundClusters.fill(undefined);
     }
     // (the key is made of slices of the line: kept as is, it would keep the line)
-    this.shapeCache.set(ownedString(key), cluster);
+    const owned = ownedString(key);
+    this.shapeCache.set(owned, cluster);
+    // (its slot may hold this key with the cluster it had before)
+    const slot = shapeSlot(owned);
+    this.foundKeys[slot] = owned;
+    this.foundClusters[slot] = cluster;
   }
 
   /**
