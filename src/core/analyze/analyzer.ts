@@ -411,7 +411,18 @@ export class Judge implements RecordSink {
     if (isError) bucket.errors++;
     bucket.templatesSoFar = this.templatesSeen;
 
-    if (!findings) return;
+    if (findings !== undefined) this.judgeFindings(input, findings, comp, bucket);
+  }
+
+  /**
+   * The decision on a record with findings and, when it is an anomaly, its row. Apart from
+   * record(), which runs for every record: record() is optimised early, when no line has had a
+   * finding yet, and its optimised code was thrown away and compiled again each time this part met
+   * something new (--trace-opt, 1M corpus: record's compiles 8× 287 ms → 6× 68 ms, and this one's
+   * 3× 154 ms).
+   */
+  private judgeFindings(input: DetectInput, findings: Finding[], comp: ComponentStat, bucket: Bucket): void {
+    const rec = input.record;
     const file = input.source;
     for (const f of findings) if (f.tags?.includes('security')) this.noteSecurity(file, input.seq, f);
     const strongest = this.strongest;
