@@ -438,6 +438,23 @@ describe('vigil analyze on other inputs', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('an output it cannot write exits 2 with VIGIL_OUTPUT_WRITE_FAILED, whichever thread writes it, and never hangs', () => {
+    const input = join(tmp, 'writes.log');
+    writeFileSync(input, Array.from({ length: 3_000 }, (_, i) => `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}Z INFO [api] request ${i} served`).join('\n') + '\n');
+    // summary.json is the judge's (its thread, or the main one with --threads 1), report.html the reports'
+    for (const [threads, blocked] of [['2', 'summary.json'], ['2', 'report.html'], ['1', 'summary.json'], ['1', 'report.html']] as const) {
+      const out = join(tmp, `out-blocked-${threads}-${blocked}`);
+      mkdirSync(join(out, blocked), { recursive: true });
+      const r = vigil(['analyze', '--input', input, '--output', out, '--threads', threads, '--quiet']);
+      expect(r.status, `${threads} ${blocked}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^vigil: VIGIL_OUTPUT_WRITE_FAILED: cannot write the reports in .*EISDIR.*${blocked.replace('.', '\\.')}`));
+    }
+    writeFileSync(join(tmp, 'a-file'), '');
+    const r = vigil(['analyze', '--input', input, '--output', join(tmp, 'a-file', 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^vigil: VIGIL_OUTPUT_WRITE_FAILED: cannot create .*a-file/);
+  });
+
   it('a config with an unknown key exits 2 with VIGIL_CONFIG_INVALID naming the key', () => {
     const input = join(tmp, 'tiny.log');
     writeFileSync(input, '2026-01-01T00:00:00Z INFO hello\n');

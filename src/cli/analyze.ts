@@ -12,7 +12,7 @@ import { batchBuffers, BatchWriter, type RecordBatch } from '../core/analyze/rec
 import type { Detector } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineChunks } from '../adapters/line-source.js';
-import { ReportThread } from '../adapters/report/report-thread.js';
+import { ReportThread, threadError } from '../adapters/report/report-thread.js';
 import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
 import type { AnalysisReport } from '../core/analyze/report-types.js';
 import type { JudgeSetup } from './analyze-judge.js';
@@ -128,6 +128,14 @@ interface JudgeSide {
  * else on this thread. Returns what it took, for VIGIL_ANALYZE_TIMINGS.
  */
 async function renderReports(report: AnalysisReport, dir: string, thread?: ReportThread): Promise<string> {
+  try {
+    return await render(report, dir, thread);
+  } catch (err) {
+    throw outputFailure(err, dir);
+  }
+}
+
+async function render(report: AnalysisReport, dir: string, thread?: ReportThread): Promise<string> {
   const t0 = performance.now();
   let parts: string;
   if (thread) {
@@ -141,6 +149,17 @@ async function renderReports(report: AnalysisReport, dir: string, thread?: Repor
   return `reports ${(performance.now() - t0).toFixed(0)} ms (${parts})\n`;
 }
 
+/**
+ * A failure of the judge's or the reports' side, as the user should see it: a system error there
+ * (`ENOENT`, `EISDIR`, `ENOSPC` …) can only come from writing the output, so it becomes
+ * VIGIL_OUTPUT_WRITE_FAILED; anything else is a bug and keeps its stack.
+ */
+function outputFailure<T>(err: T, dir: string): T | VigilError {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new VigilError('VIGIL_OUTPUT_WRITE_FAILED', `cannot write the reports in ${dir}: ${(err as Error).message}`);
+  return err;
+}
+
 /** The judge on this thread (--threads 1); with two threads this one never loads analyze-judge.js. */
 async function localJudge(setup: JudgeSetup): Promise<JudgeSide> {
   const { JudgeRun } = await import('./analyze-judge.js');
@@ -148,9 +167,13 @@ async function localJudge(setup: JudgeSetup): Promise<JudgeSide> {
   return {
     sink: run.judge,
     frontDetectors: undefined,
-    afterBatch: () => run.writers.flush(),
+    afterBatch: () => run.writers.flush().catch((err: unknown) => {
+      throw outputFailure(err, setup.output);
+    }),
     async finish(front) {
-      const { report, console: text } = await run.finish(front);
+      const { report, console: text } = await run.finish(front).catch((err: unknown) => {
+        throw outputFailure(err, setup.output);
+      });
       const rendered = await renderReports(report, setup.output);
       if (process.env.VIGIL_ANALYZE_TIMINGS) process.stderr.write(run.timings + rendered);
       return text;
@@ -159,7 +182,7 @@ async function localJudge(setup: JudgeSetup): Promise<JudgeSide> {
   };
 }
 
-export type FromJudge = { type: 'ack' } | { type: 'done'; console: string; report: AnalysisReport; timings?: string } | { type: 'error'; message: string; stack?: string };
+export type FromJudge = { type: 'ack' } | { type: 'done'; console: string; report: AnalysisReport; timings?: string } | { type: 'error'; message: string; stack?: string; code?: string };
 export type ToJudge = { type: 'batch'; batch: RecordBatch } | { type: 'end'; front: FrontStats };
 
 /**
@@ -208,11 +231,7 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
       if (m.timings) process.stderr.write(m.timings);
       done?.(m);
     }
-    else {
-      const err = new Error(m.message);
-      if (m.stack) err.stack = m.stack;
-      fail(err);
-    }
+    else fail(outputFailure(threadError(m), setup.output));
   });
   const post = (m: ToJudge, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
   const writer = new BatchWriter((batch) => {
@@ -242,7 +261,9 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
             reject(failure);
           }
         }, 50);
-        void finished.finally(() => clearInterval(check));
+        // (both ways: a rejection here must not be left unhandled, it would end the process)
+        const stop = (): void => clearInterval(check);
+        finished.then(stop, stop);
       })]);
       stopped = true;
       await worker.terminate();
@@ -298,7 +319,11 @@ async function runAnalyze(opts: AnalyzeOptions): Promise<void> {
   const files = inputFiles(opts.input);
   const config = loadConfig(opts.config);
   const threads = threadsOf(opts);
-  mkdirSync(opts.output, { recursive: true });
+  try {
+    mkdirSync(opts.output, { recursive: true });
+  } catch (err) {
+    throw new VigilError('VIGIL_OUTPUT_WRITE_FAILED', `cannot create ${opts.output}: ${(err as Error).message}`);
+  }
   const started = process.hrtime.bigint();
   if (process.env.VIGIL_ANALYZE_TIMINGS) console.error(`main: run starts ${performance.now().toFixed(0)} ms after the process`);
   const setup: JudgeSetup = { config, output: opts.output, started, front: threads > 1 ? [...FRONT_DETECTORS] : [] };

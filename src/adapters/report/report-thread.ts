@@ -19,7 +19,7 @@ import type { AnalysisReport } from '../../core/analyze/report-types.js';
 export type ToReportThread = { type: 'render'; report: AnalysisReport; dir: string };
 export type FromReportThread =
   | { type: 'done'; timings: string; warm: string }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string; code?: string };
 
 export interface ReportThreadOptions {
   /** Render a sample report while waiting (default: when a third core is free, see WARM_UP). */
@@ -45,6 +45,14 @@ function newWorker(options: WorkerOptions): Worker {
   return new Worker(code, { ...options, eval: true });
 }
 
+/** An error a thread sent as a message, rebuilt: its message, stack and code (`ENOENT` …). */
+export function threadError(m: { message: string; stack?: string; code?: string }): Error {
+  const err: NodeJS.ErrnoException = new Error(m.message);
+  if (m.stack) err.stack = m.stack;
+  if (m.code) err.code = m.code;
+  return err;
+}
+
 export class ReportThread {
   private readonly worker: Worker;
   private failure: Error | undefined;
@@ -56,9 +64,7 @@ export class ReportThread {
     this.worker.on('message', (m: FromReportThread) => {
       if (m.type === 'done') this.waiting?.resolve({ timings: m.timings, warm: m.warm });
       else {
-        const err = new Error(m.message);
-        if (m.stack) err.stack = m.stack;
-        this.fail(err);
+        this.fail(threadError(m));
       }
     });
     this.worker.on('error', (err) => this.fail(err));

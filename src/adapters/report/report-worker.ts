@@ -91,5 +91,6 @@ async function warmUp(stop: () => boolean): Promise<string> {
 
 main().catch((err: unknown) => {
   const e = err instanceof Error ? err : new Error(String(err));
-  reply({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+  const code = (e as NodeJS.ErrnoException).code;
+  reply({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) });
 });
