@@ -13,7 +13,7 @@
  */
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
-import { SlotLru } from './slot-lru.js';
+import { grown, SlotLru } from './slot-lru.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
 import type { Level } from '../parse/record.js';
 
@@ -85,9 +85,6 @@ export interface FailingRequest {
 /** The services of a request before its first line, and its failing services until it fails: shared, never written (registered as a constant for detector snapshots). */
 export const NO_SERVICES: string[] = Object.freeze([]) as unknown as string[];
 
-/** Slots the tables start with; they double as more requests are followed at once, up to maxRequests. */
-const FIRST_SLOTS = 64;
-
 /**
  * A failing request, for failingRequests(): `slot` while the request is still followed (its
  * numbers are read from the tables), -1 once it was evicted (they were copied here then).
@@ -119,9 +116,6 @@ export class CorrelationDetector implements Detector {
   private readonly failing = new Map<string, FailingEntry>();
   private evicted = 0;
   private failingTotal = 0;
-  /** Slots the tables below hold. */
-  private capacity = 0;
-  private ids: string[] = [];
   private lines: Float64Array = new Float64Array(0);
   private firstMs: Float64Array = new Float64Array(0);
   private lastMs: Float64Array = new Float64Array(0);
@@ -154,12 +148,7 @@ export class CorrelationDetector implements Detector {
     const o = this.opts;
     const slot = this.slotOf(id, input.timeMs);
     const service = input.record.component ?? input.record.host ?? input.source;
-    const maxServices = o.maxServicesPerRequest;
-    const services = this.serviceCount[slot]!;
-    if (services < maxServices && !this.holds(this.services, slot * maxServices, services, service)) {
-      this.services[slot * maxServices + services] = service;
-      this.serviceCount[slot] = services + 1;
-    }
+    this.addService(this.services, this.serviceCount, slot, service);
     this.lines[slot]!++;
     if (input.timeMs > this.lastMs[slot]!) this.lastMs[slot] = input.timeMs;
 
@@ -195,17 +184,13 @@ export class CorrelationDetector implements Detector {
         this.failing.delete(oldest);
       }
     }
-    const failing = this.failingServiceCount[slot]!;
-    if (failing < maxServices && !this.holds(this.failingServices, slot * maxServices, failing, service)) {
-      this.failingServices[slot * maxServices + failing] = service;
-      this.failingServiceCount[slot] = failing + 1;
-    }
+    this.addService(this.failingServices, this.failingServiceCount, slot, service);
     const touched = this.serviceCount[slot]!;
     if (touched < o.minServicesForFinding) return NO_FINDINGS;
 
     const firstError = this.firstErrors[slot]!;
-    const list = this.servicesOf(slot);
-    const failingList = this.failingServicesOf(slot);
+    const list = this.servicesAt(this.services, this.serviceCount, slot);
+    const failingList = this.servicesAt(this.failingServices, this.failingServiceCount, slot);
     const path = list.map((s) => `"${s}"`).join(' → ');
     const reason = first
       ? `request ${id} failed in "${service}" after touching ${touched} services: ${path}`
@@ -272,8 +257,7 @@ export class CorrelationDetector implements Detector {
     if (requests.evicted >= 0) {
       this.evicted++;
       this.release(slot);
-    } else if (slot >= this.capacity) this.grow();
-    this.ids[slot] = id;
+    } else if (slot >= this.lines.length) this.grow(requests.capacity);
     this.lines[slot] = 0;
     this.firstMs[slot] = timeMs;
     this.lastMs[slot] = timeMs;
@@ -295,71 +279,56 @@ export class CorrelationDetector implements Detector {
     // names and template ids the run keeps anyway, bounded by the tables' size)
   }
 
-  /** Doubles the tables (up to maxRequests slots). */
-  private grow(): void {
+  /** The tables grown to `size` slots (the key table's capacity). */
+  private grow(size: number): void {
     const o = this.opts;
-    const size = Math.min(Math.max(FIRST_SLOTS, this.capacity * 2), Math.max(1, o.maxRequests));
-    const numbers = (a: Float64Array, per = 1): Float64Array => {
-      const b = new Float64Array(size * per);
-      b.set(a);
-      return b;
-    };
-    const counts = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(size);
-      b.set(a);
-      return b;
-    };
-    const strings = <T>(a: T[], per: number, empty: T): T[] => {
+    const values = <T>(a: T[], per: number, empty: T): T[] => {
       const b = new Array<T>(size * per).fill(empty);
       for (let i = 0; i < a.length; i++) b[i] = a[i]!;
       return b;
     };
-    this.ids = strings(this.ids, 1, '');
-    this.lines = numbers(this.lines);
-    this.firstMs = numbers(this.firstMs);
-    this.lastMs = numbers(this.lastMs);
-    this.firstErrors = strings<FirstError | undefined>(this.firstErrors, 1, undefined);
-    this.failingOf = strings<FailingEntry | undefined>(this.failingOf, 1, undefined);
-    this.services = strings(this.services, o.maxServicesPerRequest, '');
-    this.serviceCount = counts(this.serviceCount);
-    this.failingServices = strings(this.failingServices, o.maxServicesPerRequest, '');
-    this.failingServiceCount = counts(this.failingServiceCount);
-    this.trailSeq = numbers(this.trailSeq, o.maxTrailPerRequest);
-    this.trailTime = numbers(this.trailTime, o.maxTrailPerRequest);
-    const failed = new Uint8Array(size * o.maxTrailPerRequest);
-    failed.set(this.trailFailed);
-    this.trailFailed = failed;
-    this.trailSource = strings(this.trailSource, o.maxTrailPerRequest, '');
-    this.trailService = strings(this.trailService, o.maxTrailPerRequest, '');
-    this.trailTemplate = strings(this.trailTemplate, o.maxTrailPerRequest, '');
-    this.trailLevel = strings<Level | undefined>(this.trailLevel, o.maxTrailPerRequest, undefined);
-    this.trailCount = counts(this.trailCount);
-    this.capacity = size;
+    this.lines = grown(this.lines, size);
+    this.firstMs = grown(this.firstMs, size);
+    this.lastMs = grown(this.lastMs, size);
+    this.firstErrors = values<FirstError | undefined>(this.firstErrors, 1, undefined);
+    this.failingOf = values<FailingEntry | undefined>(this.failingOf, 1, undefined);
+    this.services = values(this.services, o.maxServicesPerRequest, '');
+    this.serviceCount = grown(this.serviceCount, size);
+    this.failingServices = values(this.failingServices, o.maxServicesPerRequest, '');
+    this.failingServiceCount = grown(this.failingServiceCount, size);
+    this.trailSeq = grown(this.trailSeq, size * o.maxTrailPerRequest);
+    this.trailTime = grown(this.trailTime, size * o.maxTrailPerRequest);
+    this.trailFailed = grown(this.trailFailed, size * o.maxTrailPerRequest);
+    this.trailSource = values(this.trailSource, o.maxTrailPerRequest, '');
+    this.trailService = values(this.trailService, o.maxTrailPerRequest, '');
+    this.trailTemplate = values(this.trailTemplate, o.maxTrailPerRequest, '');
+    this.trailLevel = values<Level | undefined>(this.trailLevel, o.maxTrailPerRequest, undefined);
+    this.trailCount = grown(this.trailCount, size);
   }
 
-  /** Whether list[from, from + n) holds `item`. */
-  private holds(list: readonly string[], from: number, n: number, item: string): boolean {
-    for (let i = from; i < from + n; i++) if (list[i] === item) return true;
-    return false;
+  /** Adds `service` to a slot's list (services, or failing services) unless it holds it or is full. */
+  private addService(list: string[], counts: Int32Array, slot: number, service: string): void {
+    const n = counts[slot]!;
+    const max = this.opts.maxServicesPerRequest;
+    if (n >= max) return;
+    const from = slot * max;
+    for (let i = from; i < from + n; i++) if (list[i] === service) return;
+    list[from + n] = service;
+    counts[slot] = n + 1;
   }
 
-  private servicesOf(slot: number): string[] {
+  /** A slot's list (services, or failing services), as a new array. */
+  private servicesAt(list: readonly string[], counts: Int32Array, slot: number): string[] {
     const from = slot * this.opts.maxServicesPerRequest;
-    return this.services.slice(from, from + this.serviceCount[slot]!);
-  }
-
-  private failingServicesOf(slot: number): string[] {
-    const from = slot * this.opts.maxServicesPerRequest;
-    return this.failingServices.slice(from, from + this.failingServiceCount[slot]!);
+    return list.slice(from, from + counts[slot]!);
   }
 
   /** What failingRequests() reports of the request in a slot. */
-  private entryOf(slot: number): Omit<FailingEntry, 'slot' | 'trail'> {
+  private entryOf(slot: number): Omit<FailingEntry, 'slot' | 'id' | 'trail'> {
     const firstError = this.firstErrors[slot];
     return {
-      id: this.ids[slot]!,
-      services: this.servicesOf(slot),
-      failingServices: this.failingServicesOf(slot),
+      services: this.servicesAt(this.services, this.serviceCount, slot),
+      failingServices: this.servicesAt(this.failingServices, this.failingServiceCount, slot),
       ...(firstError !== undefined ? { firstError } : {}),
       lines: this.lines[slot]!,
       firstMs: this.firstMs[slot]!,

@@ -26,7 +26,7 @@
  */
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { evictLeastRecent, fmt, round } from './frequency.js';
-import { SlotLru } from './slot-lru.js';
+import { grown, SlotLru } from './slot-lru.js';
 
 export interface SequenceOptions {
   /** 2 (bigrams only) or 3 (bigrams and trigrams). */
@@ -225,7 +225,10 @@ export class SequenceDetector implements Detector {
   private sessionOf(s: SequenceSource, key: string): number {
     const slot = s.sessions.slotOf(key);
     if (s.sessions.added) {
-      if (slot >= s.sessionP1.length) growSessions(s, this.opts.maxSessionsPerSource);
+      if (slot >= s.sessionP1.length) {
+        s.sessionP1 = grown(s.sessionP1, s.sessions.capacity);
+        s.sessionP2 = grown(s.sessionP2, s.sessions.capacity);
+      }
       s.sessionP1[slot] = START;
       s.sessionP2[slot] = START;
     }
@@ -310,20 +313,6 @@ export class SequenceDetector implements Detector {
     this.sources.set(source, s);
     return s;
   }
-}
-
-/** Slots a source's session tables start with; they double as sessions are added, up to the cap. */
-const FIRST_SESSION_SLOTS = 256;
-
-/** Doubles a source's session tables (up to `max` slots). */
-function growSessions(s: SequenceSource, max: number): void {
-  const size = Math.min(Math.max(FIRST_SESSION_SLOTS, s.sessionP1.length * 2), Math.max(1, max));
-  const p1 = new Int32Array(size);
-  p1.set(s.sessionP1);
-  const p2 = new Int32Array(size);
-  p2.set(s.sessionP2);
-  s.sessionP1 = p1;
-  s.sessionP2 = p2;
 }
 
 /**

@@ -16,6 +16,16 @@
  */
 import { InsertionOrder } from './insertion-order.js';
 
+/** Slots the tables start with; they double as keys are added, up to the limit. */
+const FIRST_SLOTS = 64;
+
+/** `a` copied into a new typed array of `length` (the rest zero): a slot table grown to a new capacity. */
+export function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
 export class SlotLru<K> {
   /** Whether the last slotOf() added its key. */
   added = false;
@@ -34,7 +44,15 @@ export class SlotLru<K> {
     return this.slots.size;
   }
 
-  /** Slots handed out so far (the tables must hold this many). */
+  /**
+   * Slots the key table has room for: a slot slotOf() returns is below it. Callers grow their own
+   * tables to it when a slot falls outside them, so every table grows as this one does.
+   */
+  get capacity(): number {
+    return this.stamps.length;
+  }
+
+  /** Slots handed out so far. */
   get slotsUsed(): number {
     return this.used;
   }
@@ -84,8 +102,6 @@ export class SlotLru<K> {
   }
 
   private grow(): void {
-    const stamps = new Float64Array(Math.min(Math.max(64, this.stamps.length * 2), Math.max(1, this.max)));
-    stamps.set(this.stamps);
-    this.stamps = stamps;
+    this.stamps = grown(this.stamps, Math.min(Math.max(FIRST_SLOTS, this.stamps.length * 2), Math.max(1, this.max)));
   }
 }
