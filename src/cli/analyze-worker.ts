@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchReader } from '../core/analyze/record-batch.js';
+import { errorMessage } from '../adapters/report/report-thread.js';
 import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
 import { JudgeRun, type JudgeSetup } from './analyze-judge.js';
 import type { FromJudge, ToJudge } from './analyze.js';
@@ -42,8 +43,7 @@ function judgeWorkerMain(): void {
       }
     }).catch((err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
-      const code = (e as NodeJS.ErrnoException).code;
-      reply({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) });
+      reply(errorMessage(e));
     });
   });
 }

@@ -45,7 +45,13 @@ function newWorker(options: WorkerOptions): Worker {
   return new Worker(code, { ...options, eval: true });
 }
 
-/** An error a thread sent as a message, rebuilt: its message, stack and code (`ENOENT` …). */
+/** An error as a thread sends it: its message, stack and code (`ENOENT` …); threadError rebuilds it. */
+export function errorMessage(e: Error): { type: 'error'; message: string; stack?: string; code?: string } {
+  const code = (e as NodeJS.ErrnoException).code;
+  return { type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** An error a thread sent as a message (errorMessage), rebuilt: its message, stack and code. */
 export function threadError(m: { message: string; stack?: string; code?: string }): Error {
   const err: NodeJS.ErrnoException = new Error(m.message);
   if (m.stack) err.stack = m.stack;

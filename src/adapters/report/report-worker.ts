@@ -5,7 +5,7 @@
 import { getPriority, setPriority } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromReportThread, ToReportThread } from './report-thread.js';
+import { errorMessage, type FromReportThread, type ToReportThread } from './report-thread.js';
 import { threadCpu, threadCpuMs } from './thread-cpu.js';
 
 const port = parentPort;
@@ -91,6 +91,5 @@ async function warmUp(stop: () => boolean): Promise<string> {
 
 main().catch((err: unknown) => {
   const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as NodeJS.ErrnoException).code;
-  reply({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(typeof code === 'string' ? { code } : {}) });
+  reply(errorMessage(e));
 });
