@@ -220,4 +220,29 @@ describe('record batches (the two-thread analyze)', () => {
     expect(resets).toBeGreaterThan(0);
     expect(got).toEqual(want);
   });
+
+  it('gives each record its template\'s text across the template table starting over', () => {
+    const got: string[] = [];
+    const reader = new BatchReader({ record: (input) => void got.push(`${input.templateId}|${input.template}`), binary: () => undefined });
+    let resets = 0;
+    const writer = new BatchWriter((b: RecordBatch) => {
+      if (b.reset) resets++;
+      reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
+    }, { capacity: 512 });
+    const want: string[] = [];
+    const rec = (id: string, text: string, seq: number): void => {
+      writer.record({ seq, source: 'a.log', record: { message: text }, templateId: id, template: text, params: [], createdTemplate: false, timeMs: 0 }, 'a.log', undefined);
+      want.push(`${id}|${text}`);
+    };
+    // past the template table's bound (20,000) both sides start over; a template from before, and
+    // one the miner has since generalised (same id, new text), must still come with their text
+    for (let k = 0; k < 45_000; k++) {
+      rec(`t${k}`, `one-off line ${k}`, 2 * k);
+      rec('t-common', k < 30_000 ? 'request <*> done' : 'request <*> done in <*>', 2 * k + 1);
+    }
+    rec('t7', 'one-off line 7', 90_000);
+    writer.flush();
+    expect(resets).toBe(2);
+    expect(got).toEqual(want);
+  });
 });

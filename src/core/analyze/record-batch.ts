@@ -34,9 +34,14 @@ const MESSAGE_IS_TEMPLATE = 32;
 /** Slots of the writer's table of recent request ids and session keys (a power of two). */
 const ID_SLOTS = 256;
 
-/** Tables start over past these sizes (both sides at the same batch), so they stay bounded. */
+/**
+ * Tables start over past these sizes (both sides at the same batch), so they stay bounded. The
+ * template table also keeps the texts of templates its miner has since evicted (10,000 per source
+ * by default): on a stream of one-off lines, 200,000 of them were ~80 MB on each side. Starting
+ * over costs one text per template each later batch uses again.
+ */
 const MAX_NAMES = 100_000;
-const MAX_TEMPLATES = 200_000;
+const MAX_TEMPLATES = 20_000;
 
 export interface RecordBatch {
   /** Entries: records and binary lines, in stream order. */

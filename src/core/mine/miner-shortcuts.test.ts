@@ -53,6 +53,22 @@ describe('TemplateMiner shortcuts', () => {
     }
   });
 
+  it('turns the generations when the keys reach half the character budget, however few they are', () => {
+    // keys of 14 and 28 characters: the second would pass 25 (half the budget), so the generations turn
+    const m = new TemplateMiner({ shapeCacheSize: 1000, shapeCacheChars: 50 });
+    const inner = m as unknown as { shapeCache: Map<string, unknown>; oldShapes: Map<string, unknown> };
+    m.add('alpha beta 1');
+    expect([...inner.shapeCache.keys()]).toEqual(['alpha beta <*>']);
+    m.add('gamma delta epsilon zeta 2');
+    expect([...inner.shapeCache.keys()]).toEqual(['gamma delta epsilon zeta <*>']);
+    expect([...inner.oldShapes.keys()]).toEqual(['alpha beta <*>']);
+    // a one-off line longer than the budget holds a generation of its own, and the shapes in use survive it
+    m.add(`${'x'.repeat(60)} 3`);
+    m.add('gamma delta epsilon zeta 4');
+    expect([...inner.shapeCache.keys()]).toEqual(['gamma delta epsilon zeta <*>']);
+    expect(m.add('gamma delta epsilon zeta 5').created).toBe(false);
+  });
+
   it('moves a shape found in the previous generation back into the current one', () => {
     // two shapes per generation: the third turns them
     const m = new TemplateMiner({ shapeCacheSize: 4 });

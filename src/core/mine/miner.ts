@@ -25,6 +25,12 @@ export interface MinerConfig {
   maxTokens: number;
   /** Exact-shape lookups remembered (a cache: lines of a seen shape skip the similarity search). */
   shapeCacheSize: number;
+  /**
+   * Characters of shape keys remembered, all entries together: the cache's memory bound. A shape
+   * key is the whole masked line, so on a stream of one-off lines (garbled text, stack traces with
+   * new frames) an entry bound alone let the cache hold ~12 MB of keys no line would ask for again.
+   */
+  shapeCacheChars: number;
 }
 
 export const DEFAULT_MINER_CONFIG: Readonly<MinerConfig> = Object.freeze({
@@ -33,6 +39,7 @@ export const DEFAULT_MINER_CONFIG: Readonly<MinerConfig> = Object.freeze({
   maxMessageChars: 16_384,
   maxTokens: 256,
   shapeCacheSize: 50_000,
+  shapeCacheChars: 2_000_000,
 });
 
 export type LimitReason = 'message_truncated' | 'tokens_truncated' | 'template_evicted';
@@ -496,6 +503,8 @@ export class TemplateMiner {
   private readonly byId = new Map<string, Cluster>();
   private shapeCache = new Map<string, Cluster>();
   private oldShapes = new Map<string, Cluster>();
+  /** Characters of the keys in shapeCache (the current generation). */
+  private shapeChars = 0;
   /** The last message mined, `lastText[lastFrom, lastTo)` (read in place: no slice per line), and its masking (see maskOnce). */
   private lastText = '';
   private lastFrom = 0;
@@ -669,9 +678,10 @@ export class TemplateMiner {
    * previous one, so shapes in use survive and only the cold ones are forgotten.
    */
   private remember(key: string, cluster: Cluster): void {
-    if (this.shapeCache.size >= this.config.shapeCacheSize / 2) {
+    if (this.shapeCache.size >= this.config.shapeCacheSize / 2 || this.shapeChars + key.length > this.config.shapeCacheChars / 2) {
       this.oldShapes = this.shapeCache;
       this.shapeCache = new Map();
+      this.shapeChars = 0;
       // (the keys found now sit in the old generation: a hit there must move them back)
       this.foundKeys.fill(undefined);
       this.foundClusters.fill(undefined);
@@ -679,6 +689,7 @@ export class TemplateMiner {
     // (the key is made of slices of the line: kept as is, it would keep the line)
     const owned = ownedString(key);
     this.shapeCache.set(owned, cluster);
+    this.shapeChars += owned.length;
     // (its slot may hold this key with the cluster it had before)
     const slot = shapeSlot(owned);
     this.foundKeys[slot] = owned;
