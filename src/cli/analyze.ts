@@ -12,7 +12,7 @@ import { batchBuffers, BatchWriter, type RecordBatch } from '../core/analyze/rec
 import type { Detector } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import { listInputFiles, openCounted, readLineChunks } from '../adapters/line-source.js';
-import { ReportThread, threadError } from '../adapters/report/report-thread.js';
+import { ReportThread, threadError, WARM_UP } from '../adapters/report/report-thread.js';
 import { heapMB, threadCpu } from '../adapters/report/thread-cpu.js';
 import type { AnalysisReport } from '../core/analyze/report-types.js';
 import type { JudgeSetup } from './analyze-judge.js';
@@ -194,9 +194,11 @@ export type ToJudge = { type: 'batch'; batch: RecordBatch } | { type: 'end'; fro
  * set the run's peak memory.
  */
 function workerJudge(setup: JudgeSetup): JudgeSide {
-  // the reports' thread starts now, to be ready (renderers loaded, warm on a machine with a core to
-  // spare) when the run ends
-  const reports = new ReportThread();
+  // the reports' thread: where it can warm up on a spare core, it starts now, to be ready when the
+  // run ends; else when reading ends, to load its renderers while the judge finishes (idle through
+  // the run it held ~35 MB: on 2 cores, with it the 5M-line corpus peaked ~40 MB higher than 1M
+  // lines did beside the growing template state, without it the end of the run sets both peaks)
+  let reports: ReportThread | undefined = WARM_UP ? new ReportThread() : undefined;
   const worker = new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: setup });
   let inFlight = 0;
   let failure: Error | undefined;
@@ -208,7 +210,7 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
     failure ??= err;
     wake?.();
     // nothing will be rendered: the reports' thread would keep the process alive
-    void reports.close();
+    void reports?.close();
   };
   const finished = new Promise<{ console: string; report: AnalysisReport }>((resolve, reject) => {
     done = resolve;
@@ -256,6 +258,7 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
       writer.flush();
       if (failure) throw failure;
       post({ type: 'end', front });
+      reports ??= new ReportThread();
       const result = await Promise.race([finished, new Promise<never>((_, reject) => {
         const check = setInterval(() => {
           if (failure) {
@@ -274,7 +277,7 @@ function workerJudge(setup: JudgeSetup): JudgeSide {
       return result.console;
     },
     async abort() {
-      await Promise.all([worker.terminate(), reports.close()]);
+      await Promise.all([worker.terminate(), reports?.close()]);
     },
   };
 }
@@ -290,13 +293,6 @@ function threadsOf(opts: AnalyzeOptions): number {
 }
 
 /**
- * How far each heap may grow past its live data before a full collection, in percent (V8's own
- * choice when 0). V8 lets a heap that allocates fast grow to up to 4× what it keeps alive; analyze
- * allocates fast on every thread, so its peak memory was mostly that slack, and it grew with the
- * live state. At 2× (100) the 1M-line bench peaks about a fifth lower, for ~0.1 s more collection
- * per thread (within the wall time's noise); tighter settings cost far more CPU.
- */
-/**
  * V8 moves the objects made at a place in the code to the old generation once it sees most of them
  * outlive a young collection, and never moves them back; which places it picks varies from run to
  * run (bytes promoted on the judge's thread ranged 96–179 MB per 1M lines, the reading thread's
@@ -306,6 +302,13 @@ function threadsOf(opts: AnalyzeOptions): number {
  */
 const NO_PRETENURING = process.env.VIGIL_ANALYZE_PRETENURING !== '1';
 
+/**
+ * How far each heap may grow past its live data before a full collection, in percent (V8's own
+ * choice when 0). V8 lets a heap that allocates fast grow to up to 4× what it keeps alive; analyze
+ * allocates fast on every thread, so its peak memory was mostly that slack, and it grew with the
+ * live state. At 2× (100) the 1M-line bench peaks about a fifth lower, for ~0.1 s more collection
+ * per thread (within the wall time's noise); tighter settings cost far more CPU.
+ */
 function heapGrowthPercent(): number {
   const raw = process.env.VIGIL_ANALYZE_HEAP_GROWTH ?? '100';
   const n = Number(raw);

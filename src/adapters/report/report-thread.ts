@@ -1,10 +1,11 @@
 /**
- * The report renderers on a thread of their own, started at the beginning of a run so that it is
- * ready when the run ends. The renderers (Vega, Vega-Lite, resvg) take about half a second to load
- * and their first charts twice as long as later ones (the JIT has not seen the code yet); the
- * thread loads them, and with a core to spare renders a sample report while the run goes on (see
- * WARM_UP), at the lowest CPU priority, so it only takes time the reading and judging threads
- * leave free. When the report comes it renders alerts.txt, report.html and dashboard.png
+ * The report renderers on a thread of their own. The renderers (Vega, Vega-Lite, resvg) take about
+ * half a second to load and their first charts twice as long as later ones (the JIT has not seen
+ * the code yet). With a core to spare (see WARM_UP) analyze starts the thread at the beginning of a
+ * run: it loads them and renders a sample report while the run goes on, at the lowest CPU
+ * priority, so it only takes time the reading and judging threads leave free. Otherwise analyze
+ * starts it when reading ends, while the judge finishes: an idle thread held ~35 MB through the run
+ * (see analyze.ts). When the report comes it renders alerts.txt, report.html and dashboard.png
  * (write-reports.ts) at normal priority where the system allows that (raising a thread's priority
  * back may need privileges; at the end of a run the other threads are idle anyway).
  *
@@ -31,7 +32,7 @@ export interface ReportThreadOptions {
  * compiling runs on V8's shared threads at normal priority whatever this thread's. On 2 cores
  * (1M lines) it cost ~0.6 s of CPU and ~2% of wall time more than the faster report it buys.
  */
-const WARM_UP = availableParallelism() > 2;
+export const WARM_UP = availableParallelism() > 2;
 
 /**
  * The thread's module: the compiled one beside this file or, when the sources run as they are
