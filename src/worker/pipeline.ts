@@ -38,6 +38,7 @@ import { decide } from '../core/analyze/decision.js';
 import { restoreDetectors, snapshotDetectors } from '../core/analyze/detector-state.js';
 import { createDetectors, DETECTOR_SPECS } from '../core/analyze/detectors.js';
 import type { Detector, DetectInput, Finding } from '../core/detect/detector.js';
+import { recordGroup } from '../core/detect/detector.js';
 import { sessionKeyOf } from '../core/detect/session-key.js';
 import type { Incident, IncidentEvent, IncidentStatus } from '../core/incidents/incident.js';
 import { IncidentTracker, type IncidentChange } from '../core/incidents/tracker.js';
@@ -542,7 +543,7 @@ export class Pipeline {
       }
       // one shape for every record (sessionKey present, maybe undefined): the detectors' property
       // reads stay monomorphic instead of seeing inputs with and without it
-      const input: DetectInput = { seq: src.records, source: b.source, record: rec, templateId: mined.templateId, template: mined.template, params: mined.params, createdTemplate: mined.created, timeMs, sessionKey: sessionKeyOf(rec, mined.params) };
+      const input: DetectInput = { seq: src.records, source: b.source, record: rec, templateId: mined.templateId, template: mined.template, params: mined.params, createdTemplate: mined.created, timeMs, sessionKey: sessionKeyOf(rec, mined.params), group: recordGroup(rec, b.source) };
       let findings: Finding[] | undefined;
       for (const d of detectors) {
         const f = d.observe(input);

@@ -11,7 +11,7 @@
  * `Analyzer` joins the two on one thread; record-batch.ts carries records between threads.
  */
 import type { Detector, DetectInput, Finding, Severity, WindowFinding } from '../detect/detector.js';
-import { SEVERITIES } from '../detect/detector.js';
+import { recordGroup, SEVERITIES } from '../detect/detector.js';
 import { CorrelationDetector } from '../detect/correlation.js';
 import { redactSensitive } from '../detect/sensitive.js';
 import { TemplateMiner } from '../mine/miner.js';
@@ -298,6 +298,9 @@ export class AnalyzerFront {
       params: mined.params,
       createdTemplate: mined.created,
       timeMs: s.lastTimeMs,
+      // `[api-gateway]` is read as a thread/context group: the best grouping a line without a
+      // component has; the file only when the line has neither
+      group: recordGroup(rec, s.file),
     };
     const key = this.opts.sessionKeyOf?.(rec, mined.params);
     if (key !== undefined) input.sessionKey = key;
@@ -306,9 +309,7 @@ export class AnalyzerFront {
       const f = detector.observe(input);
       if (f.length > 0) (front ??= new Array<Finding[] | undefined>(this.width))[index] = f;
     }
-    // `[api-gateway]` is read as a thread/context group: the best grouping a line without a
-    // component has; the file only when the line has neither
-    this.sink.record(input, rec.component ?? rec.attributes?.thread ?? s.file, front);
+    this.sink.record(input, input.group!, front);
   }
 }
 

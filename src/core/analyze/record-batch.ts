@@ -324,7 +324,7 @@ export class BatchReader {
   // every record and input has all their fields, in one order (undefined when absent): one shape,
   // so the judge's detectors read them without megamorphic lookups
   private readonly rec: LogRecord = { message: '', timestamp: undefined, level: undefined, component: undefined, host: undefined, requestId: undefined, attributes: undefined };
-  private readonly input: DetectInput = { seq: 0, source: '', record: this.rec, templateId: '', template: '', params: NO_PARAMS, createdTemplate: false, timeMs: 0, sessionKey: undefined };
+  private readonly input: DetectInput = { seq: 0, source: '', record: this.rec, templateId: '', template: '', params: NO_PARAMS, createdTemplate: false, timeMs: 0, sessionKey: undefined, group: undefined };
 
   constructor(private readonly sink: RecordSink) {}
 
@@ -395,7 +395,8 @@ export class BatchReader {
         const [, d, f] = b.front[next++]!;
         (front ??= [])[d] = f;
       }
-      this.sink.record(input, names[b.group[i]!]!, front);
+      input.group = names[b.group[i]!]!;
+      this.sink.record(input, input.group, front);
     }
   }
 }

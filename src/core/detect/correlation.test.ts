@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CorrelationDetector, DEFAULT_CORRELATION_OPTIONS, NO_SERVICES, type CorrelationOptions, type FailingRequest, type FirstError, type TrailLine } from './correlation.js';
+import { CorrelationDetector, DEFAULT_CORRELATION_OPTIONS, NO_SERVICES, serviceOf, type CorrelationOptions, type FailingRequest, type FirstError, type TrailLine } from './correlation.js';
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
-import { feed, Stream } from './test-helpers.js';
+import { feed, input, Stream } from './test-helpers.js';
 import type { Level } from '../parse/record.js';
 import { mulberry32 } from './random.js';
 
@@ -62,6 +62,55 @@ describe('CorrelationDetector', () => {
     const s = new Stream();
     feed(d, [s.next({ source: 'api.log', record: { requestId: 'r4' } }), s.next({ source: 'db.log', record: { requestId: 'r4', host: 'db-1', level: 'fatal' } })]);
     expect(d.failingRequests()[0]).toMatchObject({ services: ['api.log', 'db-1'], failedAt: 'db-1' });
+  });
+
+  it('names a service by the bracket group of a line without a component (`INFO [api-gateway] …`), never by a thread', () => {
+    const bracket = (group: string, extra: Partial<DetectInput> = {}): DetectInput => ({ ...input({ source: 'app.log', record: { attributes: { thread: group } } }), ...extra });
+    for (const name of ['api-gateway', 'payments', 'auth', 'orders-v2']) expect(serviceOf(bracket(name))).toBe(name);
+    for (const thread of ['main', 'pool-1-thread-3', 'http-nio-8080-exec-1', 'Thread-12', 'qtp1234-56', 'ForkJoinPool.commonPool-worker-1', 'RMI TCP Connection(2)-10.0.0.1', '7', 'scheduling-1', 'worker#3']) {
+      expect(serviceOf(bracket(thread))).toBe('app.log');
+    }
+    // the judge's thread has no attributes, but the group the front worked out (component, else bracket group, else file)
+    expect(serviceOf({ ...input({ source: 'app.log' }), group: 'api-gateway' })).toBe('api-gateway');
+    expect(serviceOf({ ...input({ source: 'app.log' }), group: 'app.log' })).toBe('app.log');
+    expect(serviceOf({ ...input({ source: 'app.log' }), group: 'http-nio-8080-exec-1' })).toBe('app.log');
+    // a component or a host comes first
+    expect(serviceOf(bracket('api-gateway', { record: { message: 'm', component: 'orders', attributes: { thread: 'api-gateway' } } }))).toBe('orders');
+    expect(serviceOf(bracket('api-gateway', { record: { message: 'm', host: 'db-1', attributes: { thread: 'api-gateway' } } }))).toBe('db-1');
+  });
+
+  it('follows a request across the services of one file named in brackets', () => {
+    const d = new CorrelationDetector();
+    const s = new Stream();
+    const at = (group: string, template: string, level: Level = 'info'): DetectInput => s.advance(5).next({ source: 'app.log', templateId: template, record: { requestId: 'r9', level, attributes: { thread: group } } });
+    const f = feed(d, [at('api-gateway', 'POST /checkout'), at('orders', 'order created'), at('payments', 'charge failed', 'error')]);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.reason).toBe('request r9 failed in "payments" after touching 3 services: "api-gateway" → "orders" → "payments"');
+  });
+
+  it('gives a routine failure that stays in one service no finding, and a new or spreading one a finding', () => {
+    const d = new CorrelationDetector();
+    const s = new Stream();
+    let n = 0;
+    // one request: the gateway, then a declined card in payments (an error logged all day)
+    const declined = (): Finding[] => {
+      const r = `r${++n}`;
+      return feed(d, [line(s, r, 'gateway', 'POST /checkout'), line(s, r, 'payments', 'card declined', 'error')]);
+    };
+    // bouts a minute apart: the first three are news, later ones routine
+    const found: number[] = [];
+    for (let bout = 0; bout < 6; bout++) {
+      s.advance(61_000);
+      found.push(declined().length, declined().length);
+    }
+    expect(found).toEqual([1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    // a routine failure that spreads to a second service of its request is news again
+    const spread = feed(d, [line(s, 'rs', 'gateway', 'POST /checkout'), line(s, 'rs', 'payments', 'card declined', 'error'), line(s, 'rs', 'gateway', 'upstream returned 502', 'error')]);
+    expect(spread.map((x) => x.evidence!['failingServices'])).toEqual([['payments', 'gateway']]);
+    // and a new failure in the same service still gets its finding
+    expect(feed(d, [line(s, 'rn', 'gateway', 'POST /checkout'), line(s, 'rn', 'payments', 'psp unreachable', 'error')])).toHaveLength(1);
+    // the requests are still counted as failing for the report
+    expect(d.summary().failingRequests).toBe(n + 2);
   });
 
   it('ignores records without a request id or session key', () => {

@@ -2,9 +2,11 @@
  * Cross-service correlation: the lines of one request (request id, or the session key when there
  * is none) across the services it touched, and which requests failed where.
  *
- * A service is the record's component, else its host, else its source. A request fails when any of
+ * A service is the record's component, else its host, else its bracket group when that names a
+ * service (`[api-gateway]`, not a thread: see serviceOf), else its source. A request fails when any of
  * its lines is an error: level error/fatal, or semantic severity high or critical (severity.ts). On
- * each failing line of a request that touched at least minServicesForFinding services, a finding
+ * each failing line of a request that touched at least minServicesForFinding services (unless the
+ * failure is routine, see routineBouts, and stays in one service), a finding
  * lists the services in the order the request reached them and names the first one that failed:
  * the usual suspect, since errors upstream often just echo it.
  *
@@ -30,6 +32,15 @@ export interface CorrelationOptions {
   minServicesForFinding: number;
   /** Semantic score from which a line is an error (0.7 = high). */
   errorMinScore: number;
+  /**
+   * Bouts after which a failure (a source's failing template) is routine: a routine failure that
+   * stays in one service of its request gets no finding (as severity.ts fades it).
+   */
+  routineBouts: number;
+  /** A bout: a failure's occurrences within this long (ms of event time) of the bout's first. */
+  boutMs: number;
+  /** Failures (source and template) whose bouts are counted; the oldest go first. */
+  maxFailures: number;
 }
 
 export const DEFAULT_CORRELATION_OPTIONS: Readonly<CorrelationOptions> = Object.freeze({
@@ -46,6 +57,12 @@ export const DEFAULT_CORRELATION_OPTIONS: Readonly<CorrelationOptions> = Object.
   // correlation speaks when there is another service to connect it to
   minServicesForFinding: 2,
   errorMinScore: 0.7,
+  // as severity.ts: an error a system logs in bout after bout all day (declined cards, failed
+  // logins) is its background, and a request it fails in one service is not news; a new failure,
+  // or one that spreads to a second service of its request, is
+  routineBouts: 3,
+  boutMs: 60_000,
+  maxFailures: 10_000,
 });
 
 export interface TrailLine {
@@ -101,6 +118,27 @@ interface FailingEntry {
   trail: TrailLine[];
 }
 
+/**
+ * Bracket groups that name a thread, not a service: `main`, `pool-1-thread-3`, `http-nio-8080-exec-1`,
+ * `Thread-12`, `qtp1234-56`, `ForkJoinPool.commonPool-worker-1`, `RMI TCP Connection(2)-10.0.0.1`,
+ * a number. Java-style logs put the thread where logs of several services in one file put the
+ * service (`INFO [api-gateway] …`); a request moving between the threads of one service has not
+ * touched another service.
+ */
+const THREAD_NAME = /^(?:main|\d+)$|thread|exec|worker|pool|schedul|timer|dispatch|[-#]\d+$|\s/i;
+
+/**
+ * A record's service: its component, else its host, else its bracket group when that names a
+ * service (`[api-gateway]`) rather than a thread, else its source.
+ */
+export function serviceOf(input: DetectInput): string {
+  const r = input.record;
+  if (r.component !== undefined) return r.component;
+  if (r.host !== undefined) return r.host;
+  const group = input.group ?? r.attributes?.thread;
+  return group !== undefined && !THREAD_NAME.test(group) ? group : input.source;
+}
+
 export class CorrelationDetector implements Detector {
   readonly name = 'correlation';
   private readonly opts: CorrelationOptions;
@@ -136,6 +174,8 @@ export class CorrelationDetector implements Detector {
   private trailTemplate: string[] = [];
   private trailLevel: (Level | undefined)[] = [];
   private trailCount: Int32Array = new Int32Array(0);
+  /** Bouts of each failure (source and failing template), oldest first. */
+  private readonly failures = new Map<string, { bouts: number; boutStartMs: number }>();
 
   constructor(options: Partial<CorrelationOptions> = {}) {
     this.opts = { ...DEFAULT_CORRELATION_OPTIONS, ...options };
@@ -147,7 +187,7 @@ export class CorrelationDetector implements Detector {
     if (id === undefined) return NO_FINDINGS;
     const o = this.opts;
     const slot = this.slotOf(id, input.timeMs);
-    const service = input.record.component ?? input.record.host ?? input.source;
+    const service = serviceOf(input);
     this.addService(this.services, this.serviceCount, slot, service);
     this.lines[slot]!++;
     if (input.timeMs > this.lastMs[slot]!) this.lastMs[slot] = input.timeMs;
@@ -185,8 +225,10 @@ export class CorrelationDetector implements Detector {
       }
     }
     this.addService(this.failingServices, this.failingServiceCount, slot, service);
+    const routine = this.boutsOf(input) > o.routineBouts;
     const touched = this.serviceCount[slot]!;
     if (touched < o.minServicesForFinding) return NO_FINDINGS;
+    if (routine && this.failingServiceCount[slot]! < 2) return NO_FINDINGS;
 
     const firstError = this.firstErrors[slot]!;
     const list = this.servicesAt(this.services, this.serviceCount, slot);
@@ -304,6 +346,22 @@ export class CorrelationDetector implements Detector {
     this.trailTemplate = values(this.trailTemplate, o.maxTrailPerRequest, '');
     this.trailLevel = values<Level | undefined>(this.trailLevel, o.maxTrailPerRequest, undefined);
     this.trailCount = grown(this.trailCount, size);
+  }
+
+  /** Counts a failing line's bout of its failure (source and template) and returns its bouts so far. */
+  private boutsOf(input: DetectInput): number {
+    const key = `${input.source}\u0000${input.templateId}`;
+    const seen = this.failures.get(key);
+    if (seen === undefined) {
+      if (this.failures.size >= this.opts.maxFailures) this.failures.delete(this.failures.keys().next().value!);
+      this.failures.set(key, { bouts: 1, boutStartMs: input.timeMs });
+      return 1;
+    }
+    if (Math.abs(input.timeMs - seen.boutStartMs) > this.opts.boutMs) {
+      seen.bouts++;
+      seen.boutStartMs = input.timeMs;
+    }
+    return seen.bouts;
   }
 
   /** Adds `service` to a slot's list (services, or failing services) unless it holds it or is full. */

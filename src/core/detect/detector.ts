@@ -31,6 +31,17 @@ export interface DetectInput {
   timeMs: number;
   /** Session key tying records together (request id, trace id, block id …), when one is found. */
   sessionKey?: string;
+  /**
+   * How the reports group the record (recordGroup): its component, else its bracket group
+   * (`[api-gateway]`, often a thread), else its source. Set where the record's attributes, which
+   * hold the bracket group, do not come along (the analyze judge's thread).
+   */
+  group?: string;
+}
+
+/** How the reports group a record: its component, else its bracket group (`[api-gateway]`, `[main]`), else its source. */
+export function recordGroup(record: LogRecord, source: string): string {
+  return record.component ?? record.attributes?.thread ?? source;
 }
 
 /**
