@@ -197,11 +197,7 @@ describe('record batches (the two-thread analyze)', () => {
       record: (input, component) => void got.push(`${input.source}|${input.record.component ?? '-'}|${component}`),
       binary: (file, text) => void got.push(`${file}|binary|${text}`),
     });
-    let resets = 0;
-    const writer = new BatchWriter((b: RecordBatch) => {
-      if (b.reset) resets++;
-      reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
-    }, { capacity: 512 });
+    const { writer, resets } = crossing(reader, 512);
     const want: string[] = [];
     const rec = (source: string, component: string | undefined, seq: number): void => {
       const record: LogRecord = { message: `m${seq}`, component };
@@ -218,18 +214,14 @@ describe('record batches (the two-thread analyze)', () => {
       }
     }
     writer.flush();
-    expect(resets).toBeGreaterThan(0);
+    expect(resets()).toBeGreaterThan(0);
     expect(got).toEqual(want);
   });
 
   it('gives each record its template\'s text across the template table starting over', () => {
     const got: string[] = [];
     const reader = new BatchReader({ record: (input) => void got.push(`${input.templateId}|${input.template}`), binary: () => undefined });
-    let resets = 0;
-    const writer = new BatchWriter((b: RecordBatch) => {
-      if (b.reset) resets++;
-      reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
-    }, { capacity: 512 });
+    const { writer, resets } = crossing(reader, 512);
     const want: string[] = [];
     const rec = (id: string, text: string, seq: number): void => {
       writer.record({ seq, source: 'a.log', record: { message: text }, templateId: id, template: text, params: [], createdTemplate: false, timeMs: 0 }, 'a.log', undefined);
@@ -243,7 +235,17 @@ describe('record batches (the two-thread analyze)', () => {
     }
     rec('t7', 'one-off line 7', 90_000);
     writer.flush();
-    expect(resets).toBe(2);
+    expect(resets()).toBe(2);
     expect(got).toEqual(want);
   });
 });
+
+/** A writer whose batches reach `reader` as they cross threads (cloned, buffers transferred); counts the batches that start the tables over. */
+function crossing(reader: BatchReader, capacity: number): { writer: BatchWriter; resets: () => number } {
+  let resets = 0;
+  const writer = new BatchWriter((b: RecordBatch) => {
+    if (b.reset) resets++;
+    reader.read(structuredClone(b, { transfer: batchBuffers(b) }));
+  }, { capacity });
+  return { writer, resets: () => resets };
+}
