@@ -33,8 +33,9 @@ export interface DetectInput {
   sessionKey?: string;
   /**
    * How the reports group the record (recordGroup): its component, else its bracket group
-   * (`[api-gateway]`, often a thread), else its source. Set where the record's attributes, which
-   * hold the bracket group, do not come along (the analyze judge's thread).
+   * (`[api-gateway]`, often a thread), else its source. The analyze judge's thread gets it though
+   * the record's attributes, which hold the bracket group, do not come along; a detector given an
+   * input without it reads the attributes.
    */
   group?: string;
 }
