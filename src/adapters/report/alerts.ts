@@ -1,13 +1,15 @@
 /**
  * alerts.txt: what a person on call reads first. Plain text, bounded (about 200 lines at most,
  * however many anomalies the run found): the headline, the anomalies grouped by template (most
- * severe first), security findings (masked), failing requests and window findings.
+ * severe first, with their counts over the whole run: anomaly-groups.ts), security findings
+ * (masked), failing requests and window findings.
  *
  * Log text is flattened to one line, stripped of control characters (no terminal escapes) and cut.
  */
 import type { Severity } from '../../core/detect/detector.js';
 import { SEVERITIES } from '../../core/detect/detector.js';
-import type { AnalysisReport, AnomalyRow } from '../../core/analyze/report-types.js';
+import { severityRank, type AnomalyGroupLine } from '../../core/analyze/anomaly-groups.js';
+import type { AnalysisReport } from '../../core/analyze/report-types.js';
 import { truncate } from './charts.js';
 import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtScore, fmtTime, headlineFacts } from './html.js';
 
@@ -28,55 +30,13 @@ function clean(s: string, max: number): string {
   return truncate(s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, ' '), max);
 }
 
-const SEV_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+const rank = severityRank;
 
-function rank(s: Severity): number {
-  return SEV_RANK[s] ?? 5;
-}
-
-interface Group {
-  key: string;
-  template: string;
-  count: number;
-  severity: Severity;
-  maxScore: number;
-  first: AnomalyRow;
-  last: AnomalyRow;
-  /** The highest-scoring row: its reason and message stand for the group. */
-  best: AnomalyRow;
-  files: Set<string>;
-  detectors: Map<string, number>;
-}
-
-/** Groups rows by template (id, else text), most severe and highest scoring first. Linear time. */
-export function groupByTemplate(rows: readonly AnomalyRow[]): Group[] {
-  const groups = new Map<string, Group>();
-  for (const r of rows) {
-    const key = r.templateId || r.template;
-    let g = groups.get(key);
-    if (!g) {
-      g = { key, template: r.template, count: 0, severity: r.severity, maxScore: r.score, first: r, last: r, best: r, files: new Set(), detectors: new Map() };
-      groups.set(key, g);
-    }
-    g.count++;
-    if (rank(r.severity) < rank(g.severity)) g.severity = r.severity;
-    if (r.score > g.maxScore) {
-      g.maxScore = r.score;
-      g.best = r;
-    }
-    if (r.file < g.first.file || (r.file === g.first.file && r.line < g.first.line)) g.first = r;
-    if (r.file > g.last.file || (r.file === g.last.file && r.line > g.last.line)) g.last = r;
-    if (g.files.size < 50) g.files.add(r.file);
-    for (const d of r.detectors) if (g.detectors.size < 50 || g.detectors.has(d)) g.detectors.set(d, (g.detectors.get(d) ?? 0) + 1);
-  }
-  return [...groups.values()].sort((a, b) => rank(a.severity) - rank(b.severity) || b.maxScore - a.maxScore || b.count - a.count || a.key.localeCompare(b.key));
-}
-
-function where(r: AnomalyRow, multiFile: boolean): string {
+function where(r: AnomalyGroupLine, multiFile: boolean): string {
   return multiFile ? `${clean(r.file, 60)}:${fmtInt(r.line)}` : `line ${fmtInt(r.line)}`;
 }
 
-function timeOf(r: AnomalyRow): string {
+function timeOf(r: AnomalyGroupLine): string {
   return r.timestamp === null ? '' : fmtTime(r.timestamp);
 }
 
@@ -107,38 +67,36 @@ export function renderAlertsText(report: AnalysisReport, limits: Partial<AlertsL
   const d = s.decision;
   line(`  ${'Decision rule:'.padEnd(18)}combined score >= ${d.threshold} and at least ${fmtInt(d.minDetectors)} detector${d.minDetectors === 1 ? '' : 's'}`);
 
-  // Anomalies grouped by template.
-  const groups = groupByTemplate(report.topAnomalies);
+  // Anomalies grouped by template, counted over every anomalous line of the run.
+  const { groups, templates, dropped } = report.anomalyGroups;
   const multiFile = files.length > 1;
   if (groups.length === 0) {
     heading('ANOMALIES');
     line('  none found');
   } else {
     const shown = groups.slice(0, L.groups);
-    const partial = report.topAnomalies.length < s.anomalies.lines;
-    heading(
-      `ANOMALIES BY TEMPLATE (${fmtInt(groups.length)} template${groups.length === 1 ? '' : 's'}${shown.length < groups.length ? `, top ${shown.length} shown` : ''}${partial ? `; from the ${fmtInt(report.topAnomalies.length)} highest-scoring of ${fmtInt(s.anomalies.lines)} lines` : ''})`,
-    );
+    heading(`ANOMALIES BY TEMPLATE (${fmtInt(templates)} template${templates === 1 ? '' : 's'}${shown.length < templates ? `, top ${shown.length} shown` : ''})`);
     shown.forEach((g, i) => {
-      const span =
-        g.first === g.last
-          ? where(g.first, multiFile)
-          : g.first.file === g.last.file
-            ? `${multiFile ? `${clean(g.first.file, 60)} ` : ''}lines ${fmtInt(g.first.line)} to ${fmtInt(g.last.line)}`
-            : `${where(g.first, multiFile)} to ${where(g.last, multiFile)}`;
+      const one = g.first.file === g.last.file && g.first.line === g.last.line;
+      const span = one
+        ? where(g.first, multiFile)
+        : g.first.file === g.last.file
+          ? `${multiFile ? `${clean(g.first.file, 60)} ` : ''}lines ${fmtInt(g.first.line)} to ${fmtInt(g.last.line)}`
+          : `${where(g.first, multiFile)} to ${where(g.last, multiFile)}`;
       const t1 = timeOf(g.first);
       const t2 = timeOf(g.last);
       const times = t1 && t2 ? (t1 === t2 ? `, ${t1}` : `, ${t1} to ${t2.slice(0, 10) === t1.slice(0, 10) ? t2.slice(11) : t2}`) : '';
-      const dets = [...g.detectors.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k).slice(0, 4).join(', ');
+      const dets = g.detectors.map(([k]) => k).slice(0, 4).join(', ');
       line(`${String(i + 1).padStart(3)}. [${g.severity.toUpperCase()}] ${fmtInt(g.count)}× score ${fmtScore(g.maxScore)}, ${span}${times}`);
       line(`     template: ${clean(g.template, W - 15)}`);
       line(`     reason:   ${clean(g.best.reason, W - 15)}${dets ? ` [${clean(dets, 60)}]` : ''}`);
       line(`     example:  ${clean(g.best.message, W - 15)}`);
     });
-    if (shown.length < groups.length) {
-      const rest = groups.slice(shown.length).reduce((n, g) => n + g.count, 0);
-      line(`     … ${fmtInt(groups.length - shown.length)} more templates (${fmtInt(rest)} lines): see anomalies.json or anomaly_report.csv`);
+    const shownLines = shown.reduce((n, g) => n + g.count, 0);
+    if (shown.length < templates) {
+      line(`     … ${fmtInt(templates - shown.length)} more templates (${fmtInt(s.anomalies.lines - shownLines)} lines): see anomalies.json or anomaly_report.csv`);
     }
+    if (dropped.groups > 0) line(`     (${fmtInt(dropped.groups)} of the least severe templates, ${fmtInt(dropped.lines)} lines, were counted without their details to bound memory)`);
   }
 
   // Security findings.

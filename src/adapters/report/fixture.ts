@@ -4,6 +4,7 @@
  * outage, a credential leak, a flood), built deterministically (seeded, no clock).
  */
 import type { Finding, Severity, WindowFinding } from '../../core/detect/detector.js';
+import { groupAnomalies } from '../../core/analyze/anomaly-groups.js';
 import type {
   AnalysisReport,
   AnalysisSummary,
@@ -329,7 +330,7 @@ export function emptySummary(files: string[] = ['empty.log']): AnalysisSummary {
 
 /** A report with nothing in it: no lines, no timestamps, no anomalies. */
 export function emptyReport(files: string[] = ['empty.log']): AnalysisReport {
-  return { summary: emptySummary(files), minutes: [], topAnomalies: [] };
+  return { summary: emptySummary(files), minutes: [], topAnomalies: [], anomalyGroups: groupAnomalies([]) };
 }
 
 /** The sample report: ~187,000 records over six hours from 18 components, 117 anomalies. */
@@ -535,7 +536,7 @@ export function sampleReport(): AnalysisReport {
       },
     },
   };
-  return { summary, minutes, topAnomalies: anomalies };
+  return { summary, minutes, topAnomalies: anomalies, anomalyGroups: groupAnomalies(anomalies) };
 }
 
 /** A report with `n` anomalies (for bounds tests): the sample's rows repeated with new lines. */
@@ -577,5 +578,6 @@ export function hugeReport(n: number): AnalysisReport {
       })),
     },
     topAnomalies: rows,
+    anomalyGroups: groupAnomalies(rows),
   };
 }

@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisReport, AnomalyRow } from '../../core/analyze/report-types.js';
 import { renderAlertsText } from './alerts.js';
+import { groupAnomalies } from '../../core/analyze/anomaly-groups.js';
 import { CHART_IDS, chartSpecs, renderCharts, renderChartsSync, timeline, type ReportCharts } from './charts.js';
 import { anomalyCsv, anomalyCsvHeader, anomalyCsvRow, anomalyCsvStream, CSV_COLUMNS, csvRecord } from './csv.js';
 import { emptyReport, hugeReport, sampleReport } from './fixture.js';
@@ -32,6 +33,7 @@ function hostileReport(): AnalysisReport {
     detectors: [evil],
     tags: [evil],
   }));
+  r.anomalyGroups = groupAnomalies(r.topAnomalies);
   return r;
 }
 

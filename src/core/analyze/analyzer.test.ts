@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Detector, DetectInput, Finding } from '../detect/detector.js';
 import { resolveConfig } from './analyze-config.js';
 import { Analyzer } from './analyzer.js';
+import { groupAnomalies } from './anomaly-groups.js';
 import type { AnomalyRow } from './report-types.js';
 
 /** Fires on every line whose message contains "boom". */
@@ -117,8 +118,12 @@ describe('Analyzer', () => {
       });
       scores.forEach((n, i) => a.pushLine('s.log', `${ts(i % 3600)} INFO [api] request score ${n}`, i + 1));
       a.endFile('s.log');
-      const top = a.finish(1, 1).topAnomalies;
+      const report = a.finish(1, 1);
+      const top = report.topAnomalies;
       expect(rows.length).toBeGreaterThan(1_000);
+      // the groups count every row, not only the ones kept
+      expect(report.anomalyGroups.groups.map((g) => [g.template, g.count])).toEqual([['request score <*>', rows.length]]);
+      expect(report.anomalyGroups).toEqual(groupAnomalies(rows));
       expect(top.length).toBeGreaterThanOrEqual(200);
       expect(top.length).toBeLessThan(400);
       const best = [...rows].sort((x, y) => y.score - x.score).slice(0, 200);

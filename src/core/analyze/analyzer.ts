@@ -15,6 +15,7 @@ import { recordGroup, SEVERITIES } from '../detect/detector.js';
 import { CorrelationDetector } from '../detect/correlation.js';
 import { redactSensitive } from '../detect/sensitive.js';
 import { TemplateMiner } from '../mine/miner.js';
+import { ANOMALY_GROUPS_REPORTED, AnomalyGroups } from './anomaly-groups.js';
 import type { AssembledRecord } from '../parse/multiline.js';
 import type { AnalyzeConfig } from './analyze-config.js';
 import { decide } from './decision.js';
@@ -345,6 +346,8 @@ export class Judge implements RecordSink {
    * waited for a full collection: on the generated 1M corpus, ~70 MB of the judge's promotions.
    */
   private top: { score: number; json: string }[] = [];
+  /** Every anomalous line, grouped by template (alerts.txt's first section). */
+  private readonly groups = new AnomalyGroups();
   private minutes = new Map<number, Bucket>();
   private bucketMs = 60_000;
   private lastBucketKey = NaN;
@@ -497,7 +500,12 @@ export class Judge implements RecordSink {
       d.finish?.();
       this.collectWindows(d);
     }
-    return { summary: this.summary(front, processingSeconds, peakRssMB), minutes: this.chartPoints(), topAnomalies: [...this.top].sort((a, b) => b.score - a.score).map((k) => JSON.parse(k.json) as AnomalyRow) };
+    return {
+      summary: this.summary(front, processingSeconds, peakRssMB),
+      minutes: this.chartPoints(),
+      topAnomalies: [...this.top].sort((a, b) => b.score - a.score).map((k) => JSON.parse(k.json) as AnomalyRow),
+      anomalyGroups: this.groups.report(ANOMALY_GROUPS_REPORTED),
+    };
   }
 
   private noteSecurity(file: string, line: number, f: Finding): void {
@@ -510,7 +518,9 @@ export class Judge implements RecordSink {
     }
   }
 
+  /** Counts a row in its template's group, and keeps its JSON text if it is among the highest-scoring. */
   private keepTop(row: AnomalyRow, json: unknown): void {
+    this.groups.add(row);
     this.top.push({ score: row.score, json: typeof json === 'string' ? json : JSON.stringify(row) });
     if (this.top.length >= TOP_ANOMALIES * 2) this.top = this.top.sort((a, b) => b.score - a.score).slice(0, TOP_ANOMALIES);
   }

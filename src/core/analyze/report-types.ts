@@ -4,6 +4,7 @@
  * dashboard.png, alerts.txt and anomaly_report.csv.
  */
 import type { Finding, Severity, WindowFinding } from '../detect/detector.js';
+import type { AnomalyGroupsReport } from './anomaly-groups.js';
 
 /** One anomalous line, as written to anomalies.json and anomaly_report.csv. */
 export interface AnomalyRow {
@@ -142,4 +143,6 @@ export interface AnalysisReport {
   minutes: MinutePoint[];
   /** The highest-scoring anomalies (bounded), for tables in the report. */
   topAnomalies: AnomalyRow[];
+  /** Every anomalous line grouped by template, the groups that matter most first (bounded). */
+  anomalyGroups: AnomalyGroupsReport;
 }
