@@ -58,16 +58,9 @@ const MAX_FILES = 50;
 /** Groups a report carries (alerts.txt lists 25). */
 export const ANOMALY_GROUPS_REPORTED = 50;
 
-interface Group {
+/** A group as it is counted: its key (template id, else text), and its files and detectors as sets. */
+interface Group extends Omit<AnomalyGroup, 'files' | 'detectors'> {
   key: string;
-  templateId: string;
-  template: string;
-  count: number;
-  severity: Severity;
-  maxScore: number;
-  best: AnomalyGroupLine & { message: string; reason: string };
-  first: AnomalyGroupLine;
-  last: AnomalyGroupLine;
   files: Set<string>;
   detectors: Map<string, number>;
 }
