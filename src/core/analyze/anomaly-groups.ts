@@ -70,8 +70,12 @@ function compareGroups(a: Group, b: Group): number {
   return rank(a.severity) - rank(b.severity) || b.maxScore - a.maxScore || b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-/** A short flat copy (a slice of a long message would keep the whole message alive). */
-const kept = (s: string): string => ownedString(s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s);
+/**
+ * What a group keeps of a text: a short one as it is (the best line of a flood changes on most of
+ * its rows: no copy each time), the head of a long one as a flat copy (a slice would keep the
+ * whole text alive).
+ */
+const kept = (s: string): string => (s.length > MAX_TEXT ? ownedString(s.slice(0, MAX_TEXT)) : s);
 
 const at = (r: AnomalyRow): AnomalyGroupLine => ({ file: r.file, line: r.line, timestamp: r.timestamp });
 
@@ -112,7 +116,13 @@ export class AnomalyGroups {
       }
       if (rank(r.severity) < rank(g.severity)) g.severity = r.severity;
       if (before(r, g.first)) g.first = at(r);
-      if (before(g.last, r)) g.last = at(r);
+      else if (before(g.last, r)) {
+        // rows come mostly in order: the last line moves on almost every row (in place, no new object)
+        const last = g.last;
+        last.file = r.file;
+        last.line = r.line;
+        last.timestamp = r.timestamp;
+      }
     }
     g.count++;
     if (g.files.size < MAX_FILES) g.files.add(r.file);
