@@ -6,9 +6,8 @@
  *
  * Log text is flattened to one line, stripped of control characters (no terminal escapes) and cut.
  */
-import type { Severity } from '../../core/detect/detector.js';
-import { SEVERITIES } from '../../core/detect/detector.js';
-import { severityRank, type AnomalyGroupLine } from '../../core/analyze/anomaly-groups.js';
+import { SEVERITIES, severityRank } from '../../core/detect/detector.js';
+import type { AnomalyGroupLine } from '../../core/analyze/anomaly-groups.js';
 import type { AnalysisReport } from '../../core/analyze/report-types.js';
 import { truncate } from './charts.js';
 import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtScore, fmtTime, headlineFacts } from './html.js';
@@ -30,7 +29,6 @@ function clean(s: string, max: number): string {
   return truncate(s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, ' '), max);
 }
 
-const rank = severityRank;
 
 function where(r: AnomalyGroupLine, multiFile: boolean): string {
   return multiFile ? `${clean(r.file, 60)}:${fmtInt(r.line)}` : `line ${fmtInt(r.line)}`;
@@ -126,7 +124,7 @@ export function renderAlertsText(report: AnalysisReport, limits: Partial<AlertsL
   }
 
   // Window findings.
-  const wf = [...s.windowFindings].sort((a, b) => rank(a.severity ?? 'info') - rank(b.severity ?? 'info') || b.score - a.score || a.startMs - b.startMs);
+  const wf = [...s.windowFindings].sort((a, b) => severityRank(a.severity ?? 'info') - severityRank(b.severity ?? 'info') || b.score - a.score || a.startMs - b.startMs);
   heading(`WINDOW FINDINGS (${fmtInt(wf.length)}: drops, error-rate changes, unusual windows)`);
   if (wf.length === 0) line('  none found');
   else {

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Severity } from '../../core/detect/detector.js';
-import { SEVERITIES } from '../../core/detect/detector.js';
+import { SEVERITIES, severityRank } from '../../core/detect/detector.js';
 import type { AnalysisReport, AnomalyRow } from '../../core/analyze/report-types.js';
 import { CHART_IDS, FULL_WIDTH, PALETTE, renderChartsSync, SEVERITY_COLORS, truncate, type ReportCharts } from './charts.js';
 
@@ -173,10 +173,6 @@ function cut(text: string, max: number, cls = ''): string {
   return `<span${c} title="${esc(full)}">${esc(truncate(flat, max))}</span>`;
 }
 
-function sevRank(s: Severity): number {
-  const i = SEVERITIES.indexOf(s);
-  return i < 0 ? SEVERITIES.length : i;
-}
 
 function moreNote(shown: number, total: number, what: string): string {
   return total > shown ? `<p class="note">Showing ${fmtInt(shown)} of ${fmtInt(total)} ${what}.</p>` : '';
@@ -248,7 +244,7 @@ function chartsHtml(charts: ReportCharts): string {
 }
 
 function anomaliesHtml(report: AnalysisReport): string {
-  const rows = [...report.topAnomalies].sort((a, b) => b.score - a.score || sevRank(a.severity) - sevRank(b.severity) || a.line - b.line);
+  const rows = [...report.topAnomalies].sort((a, b) => b.score - a.score || severityRank(a.severity) - severityRank(b.severity) || a.line - b.line);
   const shown = rows.slice(0, HTML_TABLE_LIMIT);
   const total = report.summary.anomalies.lines;
   const multiFile = new Set(report.summary.files).size > 1 || new Set(shown.map((r) => r.file)).size > 1;
@@ -263,7 +259,7 @@ function anomaliesHtml(report: AnalysisReport): string {
       return `<tr>
 <td class="num" data-v="${r.line}">${fmtInt(r.line)}${where}</td>
 <td class="nowrap" data-v="${esc(r.timestamp ?? '')}">${when}</td>
-<td data-v="${sevRank(r.severity)}">${badge(r.severity)}</td>
+<td data-v="${severityRank(r.severity)}">${badge(r.severity)}</td>
 <td class="num">${fmtScore(r.score)}</td>
 <td class="detectors">${r.detectors.map((d) => `<span class="det">${esc(d)}</span>`).join(' ')}</td>
 <td>${esc(r.component ?? '–')}</td>

@@ -10,7 +10,7 @@
  * millions of one-off lines keeps a few thousand groups.
  */
 import { ownedString } from '../mine/owned-string.js';
-import type { Severity } from '../detect/detector.js';
+import { severityRank, type Severity } from '../detect/detector.js';
 import type { AnomalyRow } from './report-types.js';
 
 export interface AnomalyGroupLine {
@@ -47,10 +47,6 @@ export interface AnomalyGroupsReport {
   dropped: { groups: number; lines: number };
 }
 
-const SEV_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
-/** 0 for critical … 4 for info (5 for anything else): sorts the most severe first. */
-export const severityRank = (s: Severity): number => SEV_RANK[s] ?? 5;
-const rank = severityRank;
 
 /** Kept of each group's message and reason: alerts.txt shows at most a line's width (160) of them. */
 const MAX_TEXT = 200;
@@ -67,7 +63,7 @@ interface Group extends Omit<AnomalyGroup, 'files' | 'detectors'> {
 
 /** Most severe first, then highest scoring, then most lines, then by key (a total order). */
 function compareGroups(a: Group, b: Group): number {
-  return rank(a.severity) - rank(b.severity) || b.maxScore - a.maxScore || b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return severityRank(a.severity) - severityRank(b.severity) || b.maxScore - a.maxScore || b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
 /**
@@ -114,7 +110,7 @@ export class AnomalyGroups {
         g.maxScore = r.score;
         g.best = { ...at(r), message: kept(r.message), reason: kept(r.reason) };
       }
-      if (rank(r.severity) < rank(g.severity)) g.severity = r.severity;
+      if (severityRank(r.severity) < severityRank(g.severity)) g.severity = r.severity;
       if (before(r, g.first)) g.first = at(r);
       else if (before(g.last, r)) {
         // rows come mostly in order: the last line moves on almost every row (in place, no new object)

@@ -8,6 +8,12 @@ import type { LogRecord } from '../parse/record.js';
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
+/** 0 for critical … 4 for info (5 for anything else): sorts the most severe first. */
+export function severityRank(s: Severity): number {
+  const i = SEVERITIES.indexOf(s);
+  return i < 0 ? SEVERITIES.length : i;
+}
+
 /**
  * One mined record, as every detector sees it. A caller may reuse one input and record object for
  * every record (the analyze judge's BatchReader does): a detector keeps the strings and numbers it
