@@ -15,6 +15,7 @@
  * or a detector class gained fields since it was written (an older build's state would leave them
  * unset). Fields a class lost are ignored.
  */
+import { Bouts } from '../detect/bouts.js';
 import { CorrelationDetector, NO_SERVICES } from '../detect/correlation.js';
 import type { Detector } from '../detect/detector.js';
 import { ErrorRateDetector } from '../detect/error-rate.js';
@@ -40,8 +41,10 @@ export const DETECTOR_STATE_FORMAT = 'vigil.detectors';
  * 2: sequence keeps its sessions in tables by slot (a version 1 snapshot holds an object per
  * session, which a version 2 detector cannot read; state inside plain objects is not checked by
  * field).
+ * 3: severity and correlation count bouts in a Bouts (severity's were a map of its own); a
+ * version 2 snapshot's correlation has no bouts, and its severity a field this build lacks.
  */
-export const DETECTOR_STATE_VERSION = 2;
+export const DETECTOR_STATE_VERSION = 3;
 
 /**
  * Every class whose instances detectors hold, and every module constant their state points to, by
@@ -65,6 +68,7 @@ export const DETECTOR_STATE: StateRegistry = {
     TfIdf,
     InsertionOrder,
     SlotLru,
+    Bouts,
     IsolationForest,
     LocalOutlierFactor,
   },

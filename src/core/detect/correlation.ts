@@ -15,6 +15,7 @@
  */
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding } from './detector.js';
 import { clamp, fmt } from './frequency.js';
+import { Bouts } from './bouts.js';
 import { grown, SlotLru } from './slot-lru.js';
 import { levelScore, severityOfScore, TemplateSeverityCache } from './severity.js';
 import type { Level } from '../parse/record.js';
@@ -174,12 +175,13 @@ export class CorrelationDetector implements Detector {
   private trailTemplate: string[] = [];
   private trailLevel: (Level | undefined)[] = [];
   private trailCount: Int32Array = new Int32Array(0);
-  /** Bouts of each failure (source and failing template), oldest first. */
-  private readonly failures = new Map<string, { bouts: number; boutStartMs: number }>();
+  /** Bouts of each failure (source and failing template). */
+  private readonly failureBouts: Bouts;
 
   constructor(options: Partial<CorrelationOptions> = {}) {
     this.opts = { ...DEFAULT_CORRELATION_OPTIONS, ...options };
     this.requests = new SlotLru(this.opts.maxRequests);
+    this.failureBouts = new Bouts(this.opts.boutMs, this.opts.maxFailures);
   }
 
   observe(input: DetectInput): Finding[] {
@@ -225,7 +227,7 @@ export class CorrelationDetector implements Detector {
       }
     }
     this.addService(this.failingServices, this.failingServiceCount, slot, service);
-    const routine = this.boutsOf(input) > o.routineBouts;
+    const routine = this.failureBouts.add(input).bouts > o.routineBouts;
     const touched = this.serviceCount[slot]!;
     if (touched < o.minServicesForFinding) return NO_FINDINGS;
     if (routine && this.failingServiceCount[slot]! < 2) return NO_FINDINGS;
@@ -346,22 +348,6 @@ export class CorrelationDetector implements Detector {
     this.trailTemplate = values(this.trailTemplate, o.maxTrailPerRequest, '');
     this.trailLevel = values<Level | undefined>(this.trailLevel, o.maxTrailPerRequest, undefined);
     this.trailCount = grown(this.trailCount, size);
-  }
-
-  /** Counts a failing line's bout of its failure (source and template) and returns its bouts so far. */
-  private boutsOf(input: DetectInput): number {
-    const key = `${input.source}\u0000${input.templateId}`;
-    const seen = this.failures.get(key);
-    if (seen === undefined) {
-      if (this.failures.size >= this.opts.maxFailures) this.failures.delete(this.failures.keys().next().value!);
-      this.failures.set(key, { bouts: 1, boutStartMs: input.timeMs });
-      return 1;
-    }
-    if (Math.abs(input.timeMs - seen.boutStartMs) > this.opts.boutMs) {
-      seen.bouts++;
-      seen.boutStartMs = input.timeMs;
-    }
-    return seen.bouts;
   }
 
   /** Adds `service` to a slot's list (services, or failing services) unless it holds it or is full. */

@@ -10,6 +10,7 @@
  */
 import type { Level } from '../parse/record.js';
 import { NO_FINDINGS, type DetectInput, type Detector, type Finding, type Severity } from './detector.js';
+import { Bouts } from './bouts.js';
 
 export interface SemanticSeverity {
   severity: Severity;
@@ -279,12 +280,13 @@ export class SeverityDetector implements Detector {
   readonly name = 'severity';
   private readonly opts: SeverityDetectorOptions;
   private readonly cache: TemplateSeverityCache;
-  /** Occurrences per source and template (bounded like the cache). */
-  private readonly seen = new Map<string, { bouts: number; boutStartMs: number; count: number }>();
+  /** Occurrences and bouts per source and template (bounded like the cache). */
+  private readonly bouts: Bouts;
 
   constructor(options: Partial<SeverityDetectorOptions> = {}) {
     this.opts = { ...DEFAULT_SEVERITY_OPTIONS, ...options };
     this.cache = new TemplateSeverityCache(this.opts.cacheTemplates);
+    this.bouts = new Bouts(this.opts.boutMs, this.opts.cacheTemplates);
   }
 
   observe(input: DetectInput): Finding[] {
@@ -295,18 +297,7 @@ export class SeverityDetector implements Detector {
     if (severe < this.opts.minScore) return NO_FINDINGS;
     // a severe template that keeps recurring is background (its bursts are error_rate's and
     // frequency_spike's to find); its first occurrences are news
-    const key = `${input.source}\u0000${input.templateId}`;
-    let seen = this.seen.get(key);
-    if (seen === undefined) {
-      if (this.seen.size >= this.opts.cacheTemplates) this.seen.delete(this.seen.keys().next().value!);
-      seen = { bouts: 1, boutStartMs: input.timeMs, count: 0 };
-      this.seen.set(key, seen);
-    } else if (Math.abs(input.timeMs - seen.boutStartMs) > this.opts.boutMs) {
-      seen.bouts++;
-      seen.boutStartMs = input.timeMs;
-    }
-    const count = ++seen.count;
-    const bouts = seen.bouts;
+    const { count, bouts } = this.bouts.add(input);
     // critical lines (fatal, out of memory, panic …) never fade: they are worth a look every time
     const recurrence = bouts <= this.opts.youngCount || severe >= CRITICAL_SCORE ? 1 : Math.sqrt(this.opts.youngCount / bouts);
     const score = severe * recurrence;
