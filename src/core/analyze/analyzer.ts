@@ -464,7 +464,7 @@ export class Judge implements RecordSink {
       level: rec.level ?? null,
       findings: redactedFindings,
     };
-    this.keepTop(row, this.onAnomaly(row));
+    this.keepRow(row, this.onAnomaly(row));
   }
 
   /** A binary line in a text log is reported (it is never mined): a malformed-line anomaly. */
@@ -490,7 +490,7 @@ export class Judge implements RecordSink {
     this.anomalySeverity.medium++;
     this.byDetector.malformed = (this.byDetector.malformed ?? 0) + 1;
     this.tags.malformed = (this.tags.malformed ?? 0) + 1;
-    this.keepTop(row, this.onAnomaly(row));
+    this.keepRow(row, this.onAnomaly(row));
   }
 
   /** Ends the run (after the front's last record) and returns the report. */
@@ -519,7 +519,7 @@ export class Judge implements RecordSink {
   }
 
   /** Counts a row in its template's group, and keeps its JSON text if it is among the highest-scoring. */
-  private keepTop(row: AnomalyRow, json: unknown): void {
+  private keepRow(row: AnomalyRow, json: unknown): void {
     this.groups.add(row);
     this.top.push({ score: row.score, json: typeof json === 'string' ? json : JSON.stringify(row) });
     if (this.top.length >= TOP_ANOMALIES * 2) this.top = this.top.sort((a, b) => b.score - a.score).slice(0, TOP_ANOMALIES);
